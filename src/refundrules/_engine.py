@@ -1,0 +1,208 @@
+"""The only module that imports durable-rules: compile rulesets, evaluate one case, collect firings.
+
+durable-rules has hazards (see ``docs/architecture.md``, "Engine containment"); each is contained
+here, and each containment has a regression test in ``tests/test_engine_hazards.py``:
+
+* crash on ``delete_state`` and the 1,024 live-session cap: one fixed session id per ruleset;
+  a case is asserted as a fact with ``id: "case"`` and retracted in ``finally``; no
+  ``delete_state``, ever;
+* background dispatcher threads: a private ``Host`` whose ``_run`` does nothing;
+* the engine's own state fact: every rule is ANDed with a discriminator only case facts carry;
+* swallowed action errors: actions only append a rule id; an error stored in the session state
+  is raised as :class:`EngineError`;
+* a case the engine cannot finish (e.g. an aborted action) rebuilds the rulesets before raising;
+* the 64-simultaneous-match and 512-sibling limits: the compiler splits rules into several
+  rulesets by a path budget (``MAX_PATHS_PER_RULESET``), enforced here too;
+* duplicate ruleset names and no unload: unique names per compiled engine; ``close`` frees the
+  C rulesets;
+* threads: the C extension holds the GIL, so one lock per engine serialises calls.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import durable_rules_engine
+from durable import engine as durable_engine
+
+from refundrules.exceptions import EngineError
+
+__all__ = ["CASE_KIND", "MAX_PATHS_PER_RULESET", "CompiledRule", "RuleEngine"]
+
+CASE_KIND = "__refundrules_case__"
+DISCRIMINATOR = "$kind"
+RESERVED_FIELDS = frozenset({"sid", "id", DISCRIMINATOR})
+_SESSION_ID = "refundrules-case"
+# One fact may satisfy at most 64 conditions at once (error 303) and one node may hold at most
+# 511 children. A ruleset's match paths (disjunctive terms) plus its deepest path bound the
+# engine's stack; keeping that sum under this budget keeps every case clear of both limits.
+MAX_PATHS_PER_RULESET = 48
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule ready for the engine: its id, durable priority and durable condition."""
+
+    rule_id: str
+    priority: int
+    condition: Mapping[str, Any]
+    paths: int
+    depth: int
+
+
+class _SynchronousHost(durable_engine.Host):  # type: ignore[misc]
+    """A Host without the background dispatcher threads that can run actions and crash."""
+
+    def _run(self) -> None:
+        return None
+
+
+def partition_rules(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
+    """Split rules, in order, into groups whose paths + depth stay within the budget.
+
+    A single rule over the budget raises ``ValueError`` (the loader reports it with the rule id).
+    """
+    groups: list[list[CompiledRule]] = []
+    current: list[CompiledRule] = []
+    paths = depth = 0
+    for rule in rules:
+        if rule.paths + rule.depth > MAX_PATHS_PER_RULESET:
+            raise ValueError(
+                f"rule {rule.rule_id!r} has {rule.paths} match paths of depth up to "
+                f"{rule.depth}; the engine allows {MAX_PATHS_PER_RULESET} in all")
+        if current and paths + rule.paths + max(depth, rule.depth) > MAX_PATHS_PER_RULESET:
+            groups.append(current)
+            current, paths, depth = [], 0, 0
+        current.append(rule)
+        paths += rule.paths
+        depth = max(depth, rule.depth)
+    if current:
+        groups.append(current)
+    return groups
+
+
+class RuleEngine:
+    """A set of compiled rules registered in durable-rules; ``fire(facts)`` returns the rule ids
+    that matched, in agenda order (priority, then rule order). Thread-safe.
+    """
+
+    _counter = itertools.count()
+
+    def __init__(self, label: str, rules: Sequence[CompiledRule]) -> None:
+        self._label = label
+        self._groups = partition_rules(rules)
+        self._lock = threading.Lock()
+        self._fired: list[str] = []
+        self._host: _SynchronousHost | None = None
+        self._names: list[str] = []
+        self._build()
+
+    @property
+    def ruleset_count(self) -> int:
+        return len(self._groups)
+
+    def _action(self, rule_id: str) -> Callable[[Any], None]:
+        fired = self._fired
+
+        def record(context: Any) -> None:
+            fired.append(rule_id)
+
+        return record
+
+    def _build(self) -> None:
+        host = _SynchronousHost()
+        names = []
+        unique = f"{uuid.uuid4().hex[:12]}-{next(self._counter)}"
+        definitions: dict[str, Any] = {}
+        for index, group in enumerate(self._groups):
+            name = f"{self._label}#{unique}#{index}"
+            ruleset: dict[str, Any] = {}
+            for rule in group:
+                ruleset[rule.rule_id] = {
+                    "all": [{"m": {"$and": [{DISCRIMINATOR: CASE_KIND},
+                                            copy.deepcopy(dict(rule.condition))]}}],
+                    "pri": rule.priority,
+                    "run": self._action(rule.rule_id),
+                }
+            definitions[name] = ruleset
+            names.append(name)
+        try:
+            host.register_rulesets(definitions)
+        except Exception as exc:  # durable raises bare Exception / its C error type
+            raise EngineError(f"durable-rules refused the compiled rules: {exc}",
+                              pack_id=self._label) from exc
+        self._host, self._names = host, names
+
+    def _release(self) -> None:
+        host, self._host = self._host, None
+        if host is None:
+            return
+        for name in self._names:
+            ruleset = host._ruleset_directory.pop(name, None)
+            if ruleset is None:
+                continue
+            if ruleset in host._ruleset_list:
+                host._ruleset_list.remove(ruleset)
+            durable_rules_engine.delete_ruleset(ruleset._handle)
+        self._names = []
+
+    def close(self) -> None:
+        """Free the engine's rulesets. The engine cannot be used afterwards."""
+        with self._lock:
+            self._release()
+
+    def fire(self, facts: Mapping[str, Any]) -> list[str]:
+        """Assert ``facts`` as one case and return the ids of the rules that fired."""
+        for name in RESERVED_FIELDS & facts.keys():
+            raise EngineError(f"fact name {name!r} is reserved by the engine",
+                              pack_id=self._label)
+        with self._lock:
+            if self._host is None:
+                raise EngineError("this engine was closed", pack_id=self._label)
+            fired = self._fired
+            fired.clear()
+            fact = dict(facts)
+            fact["sid"] = _SESSION_ID
+            fact["id"] = "case"
+            fact[DISCRIMINATOR] = CASE_KIND
+            for name in self._names:
+                self._assert_one(name, fact)
+            return list(fired)
+
+    def _assert_one(self, name: str, fact: dict[str, Any]) -> None:
+        assert self._host is not None
+        host = self._host
+        failure: Exception | None = None
+        try:
+            state = host.assert_fact(name, fact)
+            if state == 0:
+                failure = EngineError("durable-rules abandoned the case (an action outlived "
+                                      "its lease)", pack_id=self._label)
+            elif isinstance(state, Mapping) and "exception" in state:
+                failure = EngineError(f"a rule action failed: {state['exception']}",
+                                      pack_id=self._label)
+        except durable_engine.MessageNotHandledException:
+            pass  # no rule in this ruleset matched: a normal outcome
+        except Exception as exc:  # the C extension's error type, MemoryError, …
+            failure = EngineError(f"durable-rules failed on this case: {exc}",
+                                  pack_id=self._label)
+            failure.__cause__ = exc
+        finally:
+            try:
+                host.retract_fact(name, {"sid": _SESSION_ID, "id": "case"})
+            except durable_engine.MessageNotHandledException:
+                pass  # nothing was stored (no rule matched): nothing to retract
+            except Exception as exc:
+                failure = failure or EngineError(f"could not clear the case: {exc}",
+                                                 pack_id=self._label)
+        if failure is not None:
+            # Start from fresh rulesets so nothing of this case reaches the next one.
+            self._release()
+            self._build()
+            raise failure

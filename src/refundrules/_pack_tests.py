@@ -1,0 +1,102 @@
+"""Run the example cases a pack ships in ``tests/*.yaml`` and compare with their expectations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from refundrules._loader import LoadedTest
+from refundrules._prediction import Prediction
+from refundrules._rulepack import RulePack
+from refundrules.exceptions import RefundRulesError
+
+__all__ = ["PackTestResult", "check_expectations", "run_pack_test", "run_pack_tests"]
+
+
+@dataclass(frozen=True)
+class PackTestResult:
+    """One pack test's outcome: ``mismatches`` is empty when it passed."""
+
+    test: LoadedTest
+    prediction: Prediction | None
+    mismatches: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+    @property
+    def name(self) -> str:
+        return self.test.spec.name
+
+    @property
+    def location(self) -> str:
+        return f"{self.test.path}:{self.test.line}" if self.test.line else self.test.path
+
+    def report(self) -> str:
+        """A readable failure: expected vs predicted, and the rules that fired."""
+        lines = [f"{self.location}: pack test {self.name!r}"]
+        lines += [f"  - {mismatch}" for mismatch in self.mismatches]
+        if self.prediction is not None:
+            lines.append(f"  rules fired: {', '.join(self.prediction.fired_rules) or 'none'}")
+            for reason in self.prediction.reasons:
+                lines.append(f"    [{reason.role}] {reason.rule_id}: {reason.because}")
+        return "\n".join(lines)
+
+
+def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
+    """Every way ``prediction`` differs from what ``test`` expects, as sentences."""
+    expect = test.spec.expect
+    found: list[str] = []
+
+    def compare(label: str, expected: object, actual: object) -> None:
+        if expected is not None and expected != actual:
+            found.append(f"{label}: expected {expected!r}, predicted {actual!r}")
+
+    resolution = prediction.resolution
+    compare("stage", expect.stage, prediction.stage)
+    compare("resolution", expect.resolution, resolution.outcome)
+    if expect.refund_amount is not None:
+        compare("refund_amount", round(expect.refund_amount, 2),
+                round(float(resolution.refund_amount), 2))
+    compare("return_shipping", expect.return_shipping, resolution.return_shipping_paid_by)
+    compare("decided_by", expect.decided_by, resolution.rule_id)
+    consequences = prediction.seller_consequences
+    compare("penalty_points_added", expect.penalty_points_added,
+            consequences.penalty_points_added)
+    compare("dispute_record", expect.dispute_record, consequences.dispute_record)
+    if expect.sanctions is not None:
+        compare("sanctions", sorted(expect.sanctions),
+                sorted(sanction.name for sanction in consequences.sanctions))
+    if expect.buyer_flags is not None:
+        compare("buyer_flags", sorted(expect.buyer_flags),
+                sorted(flag.flag for flag in prediction.buyer_flags))
+    if expect.deadlines is not None:
+        compare("deadlines", sorted(expect.deadlines),
+                sorted(deadline.id for deadline in prediction.deadlines))
+    fired = set(prediction.fired_rules)
+    for rule_id in expect.fired:
+        if rule_id not in fired:
+            found.append(f"expected rule {rule_id!r} to fire; it did not")
+    for rule_id in expect.not_fired:
+        if rule_id in fired:
+            found.append(f"expected rule {rule_id!r} not to fire; it did")
+    actions = {action.action for action in prediction.recommended_actions}
+    for action in expect.recommended:
+        if action not in actions:
+            found.append(f"expected recommended action {action!r}; got {sorted(actions)}")
+    return found
+
+
+def run_pack_test(pack: RulePack, test: LoadedTest) -> PackTestResult:
+    try:
+        as_of = datetime.fromisoformat(test.spec.as_of)
+        prediction = pack.predict(test.case, as_of)
+    except (ValueError, RefundRulesError) as exc:
+        return PackTestResult(test, None, (f"prediction failed: {exc}",))
+    return PackTestResult(test, prediction, tuple(check_expectations(test, prediction)))
+
+
+def run_pack_tests(pack: RulePack) -> list[PackTestResult]:
+    """Run every test the pack ships, in file order."""
+    return [run_pack_test(pack, test) for test in pack.tests]

@@ -1,0 +1,208 @@
+"""``RulePack``: a loaded, compiled pack that predicts disputes. Safe to share between threads.
+
+>>> import refundrules
+>>> pack = refundrules.load_rule_pack("pinduoduo")
+>>> pack.platform.value
+'pinduoduo'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from refundrules._assemble import (
+    buyer_flags,
+    consequence_facts,
+    decide,
+    reasons_for,
+    recommendations,
+    sanctions,
+)
+from refundrules._case import Case
+from refundrules._conditions import Condition, path_count, referenced_facts, to_durable
+from refundrules._engine import CompiledRule, RuleEngine
+from refundrules._facts import FactValue, derive_facts
+from refundrules._loader import CheckedRule, LoadedTest, PackDefinition, read_pack
+from refundrules._pack_model import PackManifest, Parameter
+from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
+from refundrules._vocabulary import Platform
+from refundrules.exceptions import CaseError, EvaluationError, RulePackError
+
+__all__ = ["RulePack", "load_rule_pack"]
+
+
+def _depth(condition: Condition) -> int:
+    from refundrules._conditions import AllOf, Leaf
+
+    if isinstance(condition, Leaf):
+        return 1
+    depths = [_depth(child) for child in condition.children]
+    return sum(depths) if isinstance(condition, AllOf) else max(depths)
+
+
+def _compile(label: str, rules: list[CheckedRule]) -> tuple[RuleEngine, frozenset[str]]:
+    compiled = [CompiledRule(rule_id=rule.spec.id, priority=rule.spec.priority,
+                             condition=to_durable(rule.condition),
+                             paths=path_count(rule.condition), depth=_depth(rule.condition))
+                for rule in sorted(rules, key=lambda rule: rule.spec.priority)]
+    fields: set[str] = set()
+    for rule in rules:
+        fields |= referenced_facts(rule.condition)
+    try:
+        engine = RuleEngine(label, compiled)
+    except ValueError as exc:
+        offender = next((rule for rule in rules if rule.spec.id in str(exc)), None)
+        raise RulePackError(str(exc), path=offender.path if offender else None,
+                            line=offender.line if offender else None,
+                            rule_id=offender.spec.id if offender else None) from exc
+    return engine, frozenset(fields)
+
+
+class RulePack:
+    """A validated rule pack compiled into durable-rules; call :meth:`predict` per case."""
+
+    def __init__(self, definition: PackDefinition) -> None:
+        self._definition = definition
+        self._rules: dict[str, CheckedRule] = {rule.spec.id: rule for rule in definition.rules}
+        manifest = definition.manifest
+        label = f"{manifest.id}@{manifest.version}"
+        decision = [rule for rule in definition.rules if rule.spec.phase == "decision"]
+        consequence = [rule for rule in definition.rules if rule.spec.phase == "consequence"]
+        self._decision_engine, self._decision_fields = _compile(f"{label}/decision", decision)
+        self._consequence_engine: RuleEngine | None = None
+        self._consequence_fields: frozenset[str] = frozenset()
+        if consequence:
+            self._consequence_engine, self._consequence_fields = _compile(
+                f"{label}/consequence", consequence)
+        self.ref = PackRef(id=manifest.id, platform=manifest.platform, version=manifest.version,
+                           content_hash=definition.content_hash)
+
+    # --- what the pack is -------------------------------------------------------------------
+    @property
+    def manifest(self) -> PackManifest:
+        return self._definition.manifest
+
+    @property
+    def platform(self) -> Platform:
+        return self._definition.manifest.platform
+
+    @property
+    def parameters(self) -> Mapping[str, Parameter]:
+        return self._definition.parameters
+
+    @property
+    def rules(self) -> tuple[CheckedRule, ...]:
+        return self._definition.rules
+
+    @property
+    def tests(self) -> tuple[LoadedTest, ...]:
+        return self._definition.tests
+
+    @property
+    def root(self) -> Path:
+        return self._definition.root
+
+    @property
+    def definition(self) -> PackDefinition:
+        return self._definition
+
+    def rule(self, rule_id: str) -> CheckedRule:
+        return self._rules[rule_id]
+
+    def __repr__(self) -> str:
+        return (f"<RulePack {self.ref.id}@{self.ref.version} rules={len(self._rules)} "
+                f"hash={self.ref.content_hash[:12]}>")
+
+    def close(self) -> None:
+        """Free the engine's rulesets; the pack cannot predict afterwards."""
+        self._decision_engine.close()
+        if self._consequence_engine is not None:
+            self._consequence_engine.close()
+
+    # --- evaluation -------------------------------------------------------------------------
+    def facts(self, case: Case, as_of: datetime | None = None) -> dict[str, FactValue]:
+        """The decision facts this pack sees for ``case`` at ``as_of``."""
+        return derive_facts(case, self._as_of(as_of))
+
+    def fire(self, facts: Mapping[str, FactValue]) -> list[str]:
+        """The decision rules durable-rules fires for ``facts``, in agenda order."""
+        return self._decision_engine.fire({name: facts[name] for name in self._decision_fields})
+
+    def fire_consequences(self, facts: Mapping[str, FactValue]) -> list[str]:
+        if self._consequence_engine is None:
+            return []
+        return self._consequence_engine.fire(
+            {name: facts[name] for name in self._consequence_fields})
+
+    @staticmethod
+    def _as_of(as_of: datetime | None) -> datetime:
+        return datetime.now(UTC) if as_of is None else as_of
+
+    def predict(self, case: Case, as_of: datetime | None = None) -> Prediction:
+        """Predict ``case`` at ``as_of`` (default: now). Deterministic for a given ``as_of``.
+
+        Raises :class:`CaseError` for a case of another platform or a bad ``as_of``, and
+        :class:`EvaluationError` if no rule decides (a gap in the pack).
+        """
+        if case.platform is not self.platform:
+            raise CaseError([("platform", f"this pack is for {self.platform.value!r}, "
+                                          f"the case is {case.platform.value!r}")])
+        moment = self._as_of(as_of)
+        facts = derive_facts(case, moment)
+        fired = self.fire(facts)
+        outcome = decide(self._definition, self._rules, case, moment, fired)
+        if outcome.stage_rule is None or outcome.resolution_rule is None:
+            missing = "stage" if outcome.stage_rule is None else "resolution"
+            raise EvaluationError(
+                f"no rule decided the {missing} of case {case.case_id!r} at "
+                f"{moment.isoformat()}; rules fired: {', '.join(fired) or 'none'}",
+                pack_id=f"{self.ref.id}@{self.ref.version}")
+        resolution = outcome.resolution(outcome.resolution_rule)
+        points_added = outcome.penalty_points_added()
+        flags_so_far = buyer_flags(outcome.additive)
+        signal_count = sum(len(flag.signals) for flag in flags_so_far)
+        later_facts = consequence_facts(facts, resolution, outcome.dispute_record(),
+                                        points_added, signal_count)
+        later_ids = self.fire_consequences(later_facts)
+        later = tuple(self._rules[rule_id] for rule_id in later_ids)
+        contributors = (*outcome.additive, *later)
+        reasons: list[Reason] = [reasons_for(self._definition, rule, "decided", facts)
+                                 for rule in outcome.deciders]
+        reasons += [reasons_for(self._definition, rule, "contributed", facts)
+                    for rule in outcome.additive]
+        reasons += [reasons_for(self._definition, rule, "contributed", later_facts)
+                    for rule in later]
+        reasons += [reasons_for(self._definition, rule, "shadowed", facts)
+                    for rule in outcome.shadowed]
+        consequences = SellerConsequences(
+            dispute_record=outcome.dispute_record(),
+            penalty_points_added=points_added,
+            penalty_points_total=float(later_facts["penalty_points_total"]),
+            sanctions=sanctions(self._definition, later),
+            compensation=outcome.compensation(outcome.additive),
+        )
+        return Prediction(
+            case_id=case.case_id,
+            as_of=moment,
+            stage=outcome.stage_rule.spec.then.stage,
+            resolution=resolution,
+            deadlines=outcome.deadlines(),
+            seller_consequences=consequences,
+            buyer_flags=buyer_flags(contributors),
+            recommended_actions=recommendations((*outcome.deciders, *contributors)),
+            reasons=tuple(reasons),
+            fired_rules=(*fired, *later_ids),
+            pack=self.ref,
+        )
+
+
+def load_rule_pack(name_or_path: str | Path) -> RulePack:
+    """Load, validate and compile a rule pack: a bundled name (``"pinduoduo"``) or a folder.
+
+    >>> pack = load_rule_pack("pinduoduo")
+    >>> pack.ref.id
+    'pinduoduo'
+    """
+    return RulePack(read_pack(name_or_path))

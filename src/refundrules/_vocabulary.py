@@ -1,0 +1,134 @@
+"""The closed vocabularies of the domain: each is a string enum, so JSON and YAML use the values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "EventKind",
+    "EvidenceKind",
+    "LogisticsStatus",
+    "Party",
+    "Platform",
+    "RefundReason",
+    "RequestKind",
+    "Resolution",
+    "ReturnShippingPayer",
+    "SellerRefusalReason",
+    "Stage",
+]
+
+
+class Platform(StrEnum):
+    PINDUODUO = "pinduoduo"
+    TAOBAO = "taobao"
+    KUAISHOU = "kuaishou"
+    DOUYIN = "douyin"
+
+
+class RequestKind(StrEnum):
+    """What the buyer asks for (仅退款 / 退货退款 / 换货)."""
+
+    REFUND_ONLY = "refund_only"
+    RETURN_AND_REFUND = "return_and_refund"
+    EXCHANGE = "exchange"
+
+
+class RefundReason(StrEnum):
+    QUALITY_PROBLEM = "quality_problem"
+    NOT_AS_DESCRIBED = "not_as_described"
+    NOT_RECEIVED = "not_received"
+    DAMAGED = "damaged"
+    WRONG_ITEM = "wrong_item"
+    MISSING_PART = "missing_part"
+    NO_REASON_7_DAY = "no_reason_7_day"
+    CHANGED_MIND = "changed_mind"
+
+
+class Party(StrEnum):
+    BUYER = "buyer"
+    SELLER = "seller"
+    PLATFORM = "platform"
+    SYSTEM = "system"
+
+
+class EventKind(StrEnum):
+    """What happened on the timeline. Each kind has one party allowed to do it (see the case)."""
+
+    SELLER_AGREED = "seller_agreed"
+    SELLER_REFUSED = "seller_refused"
+    SELLER_OFFERED_PARTIAL_REFUND = "seller_offered_partial_refund"
+    BUYER_ACCEPTED_OFFER = "buyer_accepted_offer"
+    BUYER_REJECTED_OFFER = "buyer_rejected_offer"
+    BUYER_SHIPPED_RETURN = "buyer_shipped_return"
+    SELLER_CONFIRMED_RETURN = "seller_confirmed_return"
+    SELLER_REJECTED_RETURN = "seller_rejected_return"
+    BUYER_ESCALATED = "buyer_escalated"
+    EVIDENCE_SUBMITTED = "evidence_submitted"
+    PLATFORM_RULED = "platform_ruled"
+    BUYER_CANCELLED = "buyer_cancelled"
+    SELLER_APPEALED = "seller_appealed"
+
+
+class SellerRefusalReason(StrEnum):
+    """Reasons a seller gives for refusing; the first three are ones the sources show rejected."""
+
+    PACKAGE_OPENED = "package_opened"
+    BUYER_SUBJECTIVELY_UNHAPPY = "buyer_subjectively_unhappy"
+    CANNOT_RESELL = "cannot_resell"
+    GOODS_AS_DESCRIBED = "goods_as_described"
+    DELIVERED_AND_SIGNED = "delivered_and_signed"
+    OUTSIDE_RETURN_PERIOD = "outside_return_period"
+    EXCLUDED_FROM_NO_REASON_RETURN = "excluded_from_no_reason_return"
+    OTHER = "other"
+
+
+class EvidenceKind(StrEnum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    UNBOXING_VIDEO = "unboxing_video"
+    CHAT_RECORD = "chat_record"
+    LOGISTICS_PROOF = "logistics_proof"
+    QUALITY_REPORT = "quality_report"
+    BRAND_AUTHORISATION = "brand_authorisation"
+    LISTING_TERMS = "listing_terms"
+    INSPECTION_REPORT = "inspection_report"
+
+
+class LogisticsStatus(StrEnum):
+    NOT_SHIPPED = "not_shipped"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    SIGNED = "signed"
+    LOST = "lost"
+    RETURNED_TO_SENDER = "returned_to_sender"
+
+
+class Stage(StrEnum):
+    """Where the dispute stands at ``as_of``."""
+
+    AWAITING_SELLER = "awaiting_seller"
+    AWAITING_BUYER = "awaiting_buyer"
+    AWAITING_BUYER_RETURN = "awaiting_buyer_return"
+    AWAITING_SELLER_RECEIPT = "awaiting_seller_receipt"
+    ESCALATION_OPEN = "escalation_open"
+    PLATFORM_REVIEWING = "platform_reviewing"
+    CLOSED = "closed"
+
+
+class Resolution(StrEnum):
+    """How the dispute ends (or is predicted to end)."""
+
+    FULL_REFUND = "full_refund"
+    PARTIAL_REFUND = "partial_refund"
+    RETURN_AND_REFUND = "return_and_refund"
+    REFUND_WITHOUT_RETURN = "refund_without_return"
+    EXCHANGE = "exchange"
+    REQUEST_REJECTED = "request_rejected"
+    REQUEST_CLOSED = "request_closed"
+
+
+class ReturnShippingPayer(StrEnum):
+    SELLER = "seller"
+    BUYER = "buyer"
+    NOT_APPLICABLE = "not_applicable"
