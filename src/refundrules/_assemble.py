@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from refundrules._case import Case
+from refundrules._case import Case, Event
 from refundrules._conditions import describe_leaf, satisfied_leaves
 from refundrules._facts import FactValue, time_anchors
 from refundrules._loader import CheckedRule, PackDefinition
@@ -26,7 +26,6 @@ from refundrules._prediction import (
     Sanction,
     SourceCitation,
 )
-from refundrules._case import Event
 from refundrules._vocabulary import (
     EventKind,
     Party,
@@ -43,30 +42,45 @@ _GRANTED = {
     RequestKind.RETURN_AND_REFUND: Resolution.RETURN_AND_REFUND,
     RequestKind.EXCHANGE: Resolution.EXCHANGE,
 }
-_AGAINST_SELLER = frozenset({Resolution.FULL_REFUND, Resolution.PARTIAL_REFUND,
-                             Resolution.RETURN_AND_REFUND, Resolution.REFUND_WITHOUT_RETURN,
-                             Resolution.EXCHANGE})
+_AGAINST_SELLER = frozenset(
+    {
+        Resolution.FULL_REFUND,
+        Resolution.PARTIAL_REFUND,
+        Resolution.RETURN_AND_REFUND,
+        Resolution.REFUND_WITHOUT_RETURN,
+        Resolution.EXCHANGE,
+    }
+)
 
 
 class DecisionOutcome:
     """The decision phase's result: the slot winners and what they and the additive rules say."""
 
-    def __init__(self, pack: PackDefinition, rules: Mapping[str, CheckedRule], case: Case,
-                 as_of: datetime, fired: Sequence[str]) -> None:
+    def __init__(
+        self,
+        pack: PackDefinition,
+        rules: Mapping[str, CheckedRule],
+        case: Case,
+        as_of: datetime,
+        fired: Sequence[str],
+    ) -> None:
         fired_rules = [rules[rule_id] for rule_id in fired]
         by_priority = sorted(fired_rules, key=lambda rule: rule.spec.priority)
         self.fired = tuple(fired)
-        self.stage_rule = next((rule for rule in by_priority
-                                if rule.spec.then.stage is not None), None)
-        self.resolution_rule = next((rule for rule in by_priority
-                                     if rule.spec.then.resolution is not None), None)
+        self.stage_rule = next(
+            (rule for rule in by_priority if rule.spec.then.stage is not None), None
+        )
+        self.resolution_rule = next(
+            (rule for rule in by_priority if rule.spec.then.resolution is not None), None
+        )
         winners = [rule for rule in (self.stage_rule, self.resolution_rule) if rule is not None]
         self.deciders = tuple(dict.fromkeys(winners))
         # A decider's deadlines, dispute record and points apply only if it wins every slot
         # it sets; a rule that won the resolution but lost the stage is a partial winner.
         self.effective = tuple(rule for rule in self.deciders if self._wins_all(rule))
-        self.shadowed = tuple(rule for rule in by_priority
-                              if rule.spec.then.decides and rule not in self.deciders)
+        self.shadowed = tuple(
+            rule for rule in by_priority if rule.spec.then.decides and rule not in self.deciders
+        )
         self.additive = tuple(rule for rule in fired_rules if not rule.spec.then.decides)
         self._pack = pack
         self._case = case
@@ -74,8 +88,9 @@ class DecisionOutcome:
 
     def _wins_all(self, rule: CheckedRule) -> bool:
         effects = rule.spec.then
-        return ((effects.stage is None or rule is self.stage_rule)
-                and (effects.resolution is None or rule is self.resolution_rule))
+        return (effects.stage is None or rule is self.stage_rule) and (
+            effects.resolution is None or rule is self.resolution_rule
+        )
 
     @property
     def complete(self) -> bool:
@@ -102,8 +117,11 @@ class DecisionOutcome:
         return ReturnShippingPayer.SELLER if at_fault else ReturnShippingPayer.BUYER
 
     def _ruling(self) -> Event | None:
-        rulings = [event for event in self._case.events_until(self._as_of)
-                   if event.kind is EventKind.PLATFORM_RULED]
+        rulings = [
+            event
+            for event in self._case.events_until(self._as_of)
+            if event.kind is EventKind.PLATFORM_RULED
+        ]
         return rulings[-1] if rulings else None
 
     def _outcome(self, effect: ResolutionEffect) -> Resolution:
@@ -114,14 +132,15 @@ class DecisionOutcome:
         if effect.outcome not in ("as_requested", "as_ruled"):
             return Resolution(effect.outcome)
         granted = _GRANTED[self._case.request.kind]
-        if granted is Resolution.FULL_REFUND and \
-                self._case.request.amount < self._case.order.paid_amount:
+        if (
+            granted is Resolution.FULL_REFUND
+            and self._case.request.amount < self._case.order.paid_amount
+        ):
             return Resolution.PARTIAL_REFUND
         return granted
 
     def _refund(self, effect: ResolutionEffect, outcome: Resolution) -> Decimal:
-        if outcome in (Resolution.REQUEST_REJECTED, Resolution.REQUEST_CLOSED,
-                       Resolution.EXCHANGE):
+        if outcome in (Resolution.REQUEST_REJECTED, Resolution.REQUEST_CLOSED, Resolution.EXCHANGE):
             return Decimal("0.00")
         order, request = self._case.order, self._case.request
         basis = effect.refund
@@ -135,8 +154,11 @@ class DecisionOutcome:
         elif basis == "requested":
             amount = request.amount
         elif basis == "offer":
-            offers = [event.amount for event in self._case.events_until(self._as_of)
-                      if event.amount is not None]
+            offers = [
+                event.amount
+                for event in self._case.events_until(self._as_of)
+                if event.amount is not None
+            ]
             amount = offers[-1] if offers else request.amount
         else:
             share = Decimal(str(self._pack.parameter_value(basis.param)))
@@ -153,13 +175,23 @@ class DecisionOutcome:
                 if start is None:
                     continue
                 parameter = self._pack.parameters[effect.after.param]
-                span = timedelta(hours=parameter.value) if parameter.unit == "hours" \
+                span = (
+                    timedelta(hours=parameter.value)
+                    if parameter.unit == "hours"
                     else timedelta(days=parameter.value)
+                )
                 due_at = start + span
-                found.append(Deadline(
-                    id=effect.id, what=effect.what, party=effect.party, due_at=due_at,
-                    hours_left=round((due_at - self._as_of).total_seconds() / 3600.0, 2),
-                    if_missed=effect.if_missed, rule_id=rule.spec.id))
+                found.append(
+                    Deadline(
+                        id=effect.id,
+                        what=effect.what,
+                        party=effect.party,
+                        due_at=due_at,
+                        hours_left=round((due_at - self._as_of).total_seconds() / 3600.0, 2),
+                        if_missed=effect.if_missed,
+                        rule_id=rule.spec.id,
+                    )
+                )
         found.sort(key=lambda deadline: (deadline.due_at, deadline.id))
         return tuple(found)
 
@@ -179,24 +211,41 @@ class DecisionOutcome:
 
     def compensation(self, rules: Sequence[CheckedRule]) -> tuple[Compensation, ...]:
         return tuple(
-            Compensation(what=effect.what,
-                         amount=Decimal(str(self._pack.parameter_value(effect.amount.param)))
-                         .quantize(_CENT, rounding=ROUND_HALF_UP),
-                         paid_to=effect.paid_to, rule_id=rule.spec.id)
-            for rule in rules for effect in rule.spec.then.compensation)
+            Compensation(
+                what=effect.what,
+                amount=Decimal(str(self._pack.parameter_value(effect.amount.param))).quantize(
+                    _CENT, rounding=ROUND_HALF_UP
+                ),
+                paid_to=effect.paid_to,
+                rule_id=rule.spec.id,
+            )
+            for rule in rules
+            for effect in rule.spec.then.compensation
+        )
 
 
-def decide(pack: PackDefinition, rules: Mapping[str, CheckedRule], case: Case,
-           as_of: datetime, fired: Sequence[str]) -> DecisionOutcome:
+def decide(
+    pack: PackDefinition,
+    rules: Mapping[str, CheckedRule],
+    case: Case,
+    as_of: datetime,
+    fired: Sequence[str],
+) -> DecisionOutcome:
     return DecisionOutcome(pack, rules, case, as_of, fired)
 
 
-def consequence_facts(decision_facts: Mapping[str, FactValue], resolution: PredictedResolution,
-                      dispute_record: bool, points_added: float,
-                      malicious_signals: int) -> dict[str, FactValue]:
+def consequence_facts(
+    decision_facts: Mapping[str, FactValue],
+    resolution: PredictedResolution,
+    dispute_record: bool,
+    points_added: float,
+    malicious_signals: int,
+) -> dict[str, FactValue]:
     """Facts for the consequence phase: the decision's result plus a few case facts."""
-    against = resolution.outcome in _AGAINST_SELLER and \
-        resolution.decided_by in (Party.PLATFORM, Party.SYSTEM)
+    against = resolution.outcome in _AGAINST_SELLER and resolution.decided_by in (
+        Party.PLATFORM,
+        Party.SYSTEM,
+    )
     return {
         "request_kind": decision_facts["request_kind"],
         "request_reason": decision_facts["request_reason"],
@@ -221,8 +270,10 @@ def buyer_flags(rules: Sequence[CheckedRule]) -> tuple[BuyerFlag, ...]:
             signals, ids = by_flag.setdefault(effect.flag, ([], []))
             signals.append(effect.signal)
             ids.append(rule.spec.id)
-    return tuple(BuyerFlag(flag=flag, signals=tuple(signals), rule_ids=tuple(ids))
-                 for flag, (signals, ids) in sorted(by_flag.items()))
+    return tuple(
+        BuyerFlag(flag=flag, signals=tuple(signals), rule_ids=tuple(ids))
+        for flag, (signals, ids) in sorted(by_flag.items())
+    )
 
 
 def recommendations(rules: Sequence[CheckedRule]) -> tuple[RecommendedAction, ...]:
@@ -233,22 +284,29 @@ def recommendations(rules: Sequence[CheckedRule]) -> tuple[RecommendedAction, ..
             if effect.action in seen:
                 continue
             seen.add(effect.action)
-            found.append(RecommendedAction(action=effect.action, why=effect.why,
-                                           rule_id=rule.spec.id))
+            found.append(
+                RecommendedAction(action=effect.action, why=effect.why, rule_id=rule.spec.id)
+            )
     return tuple(found)
 
 
 def sanctions(pack: PackDefinition, rules: Sequence[CheckedRule]) -> tuple[Sanction, ...]:
-    found = [Sanction(name=rule.spec.then.sanction.name,
-                      description=rule.spec.then.sanction.description,
-                      threshold_points=pack.parameter_value(rule.spec.then.sanction.threshold.param),
-                      rule_id=rule.spec.id)
-             for rule in rules if rule.spec.then.sanction is not None]
+    found = [
+        Sanction(
+            name=rule.spec.then.sanction.name,
+            description=rule.spec.then.sanction.description,
+            threshold_points=pack.parameter_value(rule.spec.then.sanction.threshold.param),
+            rule_id=rule.spec.id,
+        )
+        for rule in rules
+        if rule.spec.then.sanction is not None
+    ]
     return tuple(sorted(found, key=lambda sanction: sanction.threshold_points))
 
 
-def reasons_for(pack: PackDefinition, rule: CheckedRule, role: str,
-                facts: Mapping[str, FactValue]) -> Reason:
+def reasons_for(
+    pack: PackDefinition, rule: CheckedRule, role: str, facts: Mapping[str, FactValue]
+) -> Reason:
     leaves = satisfied_leaves(rule.condition, facts)
     because = "; ".join(describe_leaf(leaf, facts) for leaf in leaves)
     return Reason(
@@ -259,8 +317,12 @@ def reasons_for(pack: PackDefinition, rule: CheckedRule, role: str,
         because=because,
         facts={leaf.fact: facts[leaf.fact] for leaf in leaves},
         sources=tuple(
-            SourceCitation(key=key, title=pack.manifest.sources[key].title,
-                           url=pack.manifest.sources[key].url,
-                           confidence=pack.manifest.sources[key].confidence)
-            for key in rule.spec.sources),
+            SourceCitation(
+                key=key,
+                title=pack.manifest.sources[key].title,
+                url=pack.manifest.sources[key].url,
+                confidence=pack.manifest.sources[key].confidence,
+            )
+            for key in rule.spec.sources
+        ),
     )

@@ -257,10 +257,15 @@ def _consistency_problems(case: Case) -> Iterable[tuple[str, str]]:
         yield ("order.shipped_at", f"logistics status '{status.value}' needs 'order.shipped_at'")
     delivered = status in (LogisticsStatus.DELIVERED, LogisticsStatus.SIGNED)
     if delivered and order.delivered_at is None:
-        yield ("order.delivered_at", f"logistics status '{status.value}' needs 'order.delivered_at'")
+        yield (
+            "order.delivered_at",
+            f"logistics status '{status.value}' needs 'order.delivered_at'",
+        )
     if not delivered and order.delivered_at is not None:
-        yield ("logistics.status", "'order.delivered_at' is set, so the status must be "
-               "'delivered' or 'signed'")
+        yield (
+            "logistics.status",
+            "'order.delivered_at' is set, so the status must be 'delivered' or 'signed'",
+        )
     pickup = case.logistics.carrier_pickup_at
     if pickup is not None and (order.shipped_at is None or pickup < order.paid_at):
         yield ("logistics.carrier_pickup_at", "a carrier pickup needs a shipped, paid order")
@@ -273,30 +278,44 @@ def _consistency_problems(case: Case) -> Iterable[tuple[str, str]]:
         needs = _EVENT_NEEDS.get(event.kind)
         if needs is not None and not (needs[0] & seen):
             yield (f"{path}.kind", f"'{event.kind.value}' needs {needs[1]} before it")
-        if event.kind is EventKind.SELLER_OFFERED_PARTIAL_REFUND and event.amount is not None:
-            if event.amount > request.amount:
-                yield (f"{path}.amount", "a partial offer above the requested amount")
+        offer = event.amount if event.kind is EventKind.SELLER_OFFERED_PARTIAL_REFUND else None
+        if offer is not None and offer > request.amount:
+            yield (f"{path}.amount", "a partial offer above the requested amount")
         if event.kind in _RETURN_EVENTS and request.kind is RequestKind.REFUND_ONLY:
             yield (f"{path}.kind", f"'{event.kind.value}' is impossible on a refund-only request")
         seen.add(event.kind)
     for index, item in enumerate(case.evidence):
         if item.submitted_at is not None and item.submitted_at < order.paid_at:
-            yield (f"evidence[{index}].submitted_at", "evidence submitted before the order was paid")
+            yield (
+                f"evidence[{index}].submitted_at",
+                "evidence submitted before the order was paid",
+            )
 
 
 _RETURN_EVENTS = frozenset(
-    {EventKind.BUYER_SHIPPED_RETURN, EventKind.SELLER_CONFIRMED_RETURN,
-     EventKind.SELLER_REJECTED_RETURN}
+    {
+        EventKind.BUYER_SHIPPED_RETURN,
+        EventKind.SELLER_CONFIRMED_RETURN,
+        EventKind.SELLER_REJECTED_RETURN,
+    }
 )
 _EVENT_NEEDS: dict[EventKind, tuple[frozenset[EventKind], str]] = {
     EventKind.BUYER_ACCEPTED_OFFER: (
-        frozenset({EventKind.SELLER_OFFERED_PARTIAL_REFUND}), "a partial refund offer"),
+        frozenset({EventKind.SELLER_OFFERED_PARTIAL_REFUND}),
+        "a partial refund offer",
+    ),
     EventKind.BUYER_REJECTED_OFFER: (
-        frozenset({EventKind.SELLER_OFFERED_PARTIAL_REFUND}), "a partial refund offer"),
+        frozenset({EventKind.SELLER_OFFERED_PARTIAL_REFUND}),
+        "a partial refund offer",
+    ),
     EventKind.SELLER_CONFIRMED_RETURN: (
-        frozenset({EventKind.BUYER_SHIPPED_RETURN}), "'buyer_shipped_return'"),
+        frozenset({EventKind.BUYER_SHIPPED_RETURN}),
+        "'buyer_shipped_return'",
+    ),
     EventKind.SELLER_REJECTED_RETURN: (
-        frozenset({EventKind.BUYER_SHIPPED_RETURN}), "'buyer_shipped_return'"),
+        frozenset({EventKind.BUYER_SHIPPED_RETURN}),
+        "'buyer_shipped_return'",
+    ),
     EventKind.PLATFORM_RULED: (frozenset({EventKind.BUYER_ESCALATED}), "'buyer_escalated'"),
     EventKind.SELLER_APPEALED: (frozenset({EventKind.PLATFORM_RULED}), "'platform_ruled'"),
 }
@@ -307,9 +326,11 @@ def _location(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part.startswith(("function-after", "function-before", "function-wrap")):
-            continue
-        elif part in _ENUM_TAGS or "[" in part:
+        elif (
+            part.startswith(("function-after", "function-before", "function-wrap"))
+            or part in _ENUM_TAGS
+            or "[" in part
+        ):
             continue
         else:
             path += f".{part}" if path else part
@@ -321,8 +342,16 @@ _ENUM_TAGS = frozenset({"enum", "literal", "is-instance"})
 
 def _all_field_names() -> list[str]:
     names: set[str] = set()
-    for model in (Case, Order, RefundRequest, Event, Evidence, Logistics, BuyerProfile,
-                  StoreProfile):
+    for model in (
+        Case,
+        Order,
+        RefundRequest,
+        Event,
+        Evidence,
+        Logistics,
+        BuyerProfile,
+        StoreProfile,
+    ):
         names.update(model.model_fields)
     return sorted(names)
 
@@ -341,11 +370,13 @@ def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseE
         path = _location(tuple(error["loc"]))
         message = error["msg"]
         if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         if error["type"] == "extra_forbidden":
             name = str(error["loc"][-1])
             close = difflib.get_close_matches(name, _all_field_names(), n=1)
-            message = f"unknown field {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            message = f"unknown field {name!r}" + (
+                f" (did you mean {close[0]!r}?)" if close else ""
+            )
         elif error["type"] == "timezone_aware":
             message = "a timezone is required (e.g. '2025-03-01T10:00:00+08:00'); got a naive time"
         problems.append((path, message))
@@ -364,8 +395,9 @@ def load_case(source: str | Path | Mapping[str, Any]) -> Case:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise CaseError([("", f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}")],
-                        source=str(path)) from exc
+        raise CaseError(
+            [("", f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}")], source=str(path)
+        ) from exc
     if not isinstance(data, dict):
         raise CaseError([("", "a case file must hold a mapping")], source=str(path))
     try:

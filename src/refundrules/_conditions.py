@@ -44,10 +44,26 @@ __all__ = [
 ]
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in")
-_NEGATION = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "lte": "gt", "gt": "lte",
-             "in": "not_in", "not_in": "in"}
-_SYMBOL = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥", "in": "∈",
-           "not_in": "∉"}
+_NEGATION = {
+    "eq": "ne",
+    "ne": "eq",
+    "lt": "gte",
+    "gte": "lt",
+    "lte": "gt",
+    "gt": "lte",
+    "in": "not_in",
+    "not_in": "in",
+}
+_SYMBOL = {
+    "eq": "=",
+    "ne": "≠",
+    "lt": "<",
+    "lte": "≤",
+    "gt": ">",
+    "gte": "≥",
+    "in": "∈",
+    "not_in": "∉",
+}
 _DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: bool(a == b),
@@ -112,22 +128,34 @@ def check_condition(
 ) -> Condition:
     """Validate ``raw`` and return the checked tree with ``not`` pushed into the leaves."""
     if not isinstance(raw, Mapping) or not raw:
-        raise ConditionProblem("a condition is a mapping: {all: [...]}, {any: [...]}, "
-                               "{not: ...} or {fact: NAME, OP: VALUE}", key_path)
+        raise ConditionProblem(
+            "a condition is a mapping: {all: [...]}, {any: [...]}, "
+            "{not: ...} or {fact: NAME, OP: VALUE}",
+            key_path,
+        )
     keys = set(raw)
     for combinator in ("all", "any"):
         if combinator in keys:
             if keys != {combinator}:
-                raise ConditionProblem(f"'{combinator}' stands alone in its mapping; "
-                                       f"got also {sorted(keys - {combinator})}", key_path)
+                raise ConditionProblem(
+                    f"'{combinator}' stands alone in its mapping; "
+                    f"got also {sorted(keys - {combinator})}",
+                    key_path,
+                )
             items = raw[combinator]
             if not isinstance(items, list) or not items:
                 raise ConditionProblem(f"'{combinator}' takes a non-empty list", key_path)
             children = tuple(
-                check_condition(item, facts=facts, parameters=parameters,
-                                key_path=(*key_path, combinator, index), negate=negate,
-                                units=units)
-                for index, item in enumerate(items))
+                check_condition(
+                    item,
+                    facts=facts,
+                    parameters=parameters,
+                    key_path=(*key_path, combinator, index),
+                    negate=negate,
+                    units=units,
+                )
+                for index, item in enumerate(items)
+            )
             conjunction = (combinator == "all") != negate
             if len(children) == 1:
                 return children[0]
@@ -135,8 +163,14 @@ def check_condition(
     if "not" in keys:
         if keys != {"not"}:
             raise ConditionProblem("'not' stands alone in its mapping", key_path)
-        return check_condition(raw["not"], facts=facts, parameters=parameters,
-                               key_path=(*key_path, "not"), negate=not negate, units=units)
+        return check_condition(
+            raw["not"],
+            facts=facts,
+            parameters=parameters,
+            key_path=(*key_path, "not"),
+            negate=not negate,
+            units=units,
+        )
     if "fact" not in keys:
         unknown = sorted(keys)
         hint = _did_you_mean(unknown[0], ["all", "any", "not", "fact"]) if unknown else None
@@ -145,37 +179,51 @@ def check_condition(
 
 
 # Time parameters may be in hours or days whatever the fact's unit: convert to the fact's.
-_TIME_FACTOR = {("hours", "days"): 24.0, ("days", "hours"): 1 / 24.0,
-                ("hours", "hours"): 1.0, ("days", "days"): 1.0}
+_TIME_FACTOR = {
+    ("hours", "days"): 24.0,
+    ("days", "hours"): 1 / 24.0,
+    ("hours", "hours"): 1.0,
+    ("days", "days"): 1.0,
+}
 
 
-def _param_value(spec: FactSpec, param: str, value: float, unit: str | None,
-                 key_path: KeyPath) -> float:
+def _param_value(
+    spec: FactSpec, param: str, value: float, unit: str | None, key_path: KeyPath
+) -> float:
     """The parameter's value in the fact's unit (a time parameter in days vs an hours fact)."""
     if spec.unit in ("hours", "days") or unit in ("hours", "days"):
         factor = _TIME_FACTOR.get((str(spec.unit), str(unit)))
         if factor is None:
-            raise ConditionProblem(f"fact {spec.name!r} is in {spec.unit or 'no unit'} but "
-                                   f"parameter {param!r} is in {unit}", key_path)
+            raise ConditionProblem(
+                f"fact {spec.name!r} is in {spec.unit or 'no unit'} but "
+                f"parameter {param!r} is in {unit}",
+                key_path,
+            )
         return value * factor
     return value
 
 
-def _check_leaf(raw: Mapping[str, Any], facts: Mapping[str, FactSpec],
-                parameters: Mapping[str, float], key_path: KeyPath, negate: bool,
-                units: Mapping[str, str]) -> Leaf:
+def _check_leaf(
+    raw: Mapping[str, Any],
+    facts: Mapping[str, FactSpec],
+    parameters: Mapping[str, float],
+    key_path: KeyPath,
+    negate: bool,
+    units: Mapping[str, str],
+) -> Leaf:
     name = raw["fact"]
     if not isinstance(name, str) or name not in facts:
-        raise ConditionProblem(f"unknown fact {name!r}", (*key_path, "fact"),
-                               _did_you_mean(str(name), sorted(facts)))
+        raise ConditionProblem(
+            f"unknown fact {name!r}", (*key_path, "fact"), _did_you_mean(str(name), sorted(facts))
+        )
     spec = facts[name]
     ops = [key for key in raw if key != "fact"]
     if len(ops) != 1 or ops[0] not in OPERATORS:
         bad = [op for op in ops if op not in OPERATORS]
         hint = _did_you_mean(bad[0], OPERATORS) if bad else None
         raise ConditionProblem(
-            f"a leaf has exactly one operator out of {list(OPERATORS)}; got {ops}",
-            key_path, hint)
+            f"a leaf has exactly one operator out of {list(OPERATORS)}; got {ops}", key_path, hint
+        )
     op = ops[0]
     operand = raw[op]
     value_path = (*key_path, op)
@@ -184,8 +232,9 @@ def _check_leaf(raw: Mapping[str, Any], facts: Mapping[str, FactSpec],
     value: FactValue | tuple[str, ...]
     if spec.kind == "boolean":
         if op not in ("eq", "ne") or not isinstance(operand, bool):
-            raise ConditionProblem(f"boolean fact {name!r} takes 'eq' or 'ne' with true/false",
-                                   value_path)
+            raise ConditionProblem(
+                f"boolean fact {name!r} takes 'eq' or 'ne' with true/false", value_path
+            )
         value = operand
     elif spec.kind == "text":
         if op in ("in", "not_in"):
@@ -198,40 +247,54 @@ def _check_leaf(raw: Mapping[str, Any], facts: Mapping[str, FactSpec],
             _check_text_value(spec, operand, value_path)
             value = operand
         else:
-            raise ConditionProblem(f"text fact {name!r} takes eq, ne, in or not_in; got {op!r}",
-                                   value_path)
+            raise ConditionProblem(
+                f"text fact {name!r} takes eq, ne, in or not_in; got {op!r}", value_path
+            )
     else:
         if op in ("in", "not_in"):
-            raise ConditionProblem(f"number fact {name!r} takes eq, ne, lt, lte, gt or gte",
-                                   value_path)
+            raise ConditionProblem(
+                f"number fact {name!r} takes eq, ne, lt, lte, gt or gte", value_path
+            )
         if isinstance(operand, Mapping) and set(operand) == {"param"}:
             param = str(operand["param"])
             if param not in parameters:
-                raise ConditionProblem(f"unknown parameter {param!r}", (*value_path, "param"),
-                                       _did_you_mean(param, sorted(parameters)))
-            value = _param_value(spec, param, float(parameters[param]), units.get(param),
-                                 (*value_path, "param"))
+                raise ConditionProblem(
+                    f"unknown parameter {param!r}",
+                    (*value_path, "param"),
+                    _did_you_mean(param, sorted(parameters)),
+                )
+            value = _param_value(
+                spec, param, float(parameters[param]), units.get(param), (*value_path, "param")
+            )
             unit = units.get(param)
             shown_unit = f" {unit}" if unit in ("hours", "days", "points") else ""
             param_text = f"{float(parameters[param]):g}{shown_unit}"
-        elif (isinstance(operand, int | float) and not isinstance(operand, bool)
-              and operand in _STRUCTURAL_NUMBERS):
+        elif (
+            isinstance(operand, int | float)
+            and not isinstance(operand, bool)
+            and operand in _STRUCTURAL_NUMBERS
+        ):
             value = float(operand)
         else:
             raise ConditionProblem(
                 f"number fact {name!r} is compared with {{param: NAME}} (numbers are parameters "
-                f"with a source) or with 0 or 1; got {operand!r}", value_path)
+                f"with a source) or with 0 or 1; got {operand!r}",
+                value_path,
+            )
     if negate:
         op = _NEGATION[op]
-    return Leaf(fact=name, op=op, value=value, param=param, key_path=key_path,
-                param_text=param_text)
+    return Leaf(
+        fact=name, op=op, value=value, param=param, key_path=key_path, param_text=param_text
+    )
 
 
 def _check_text_value(spec: FactSpec, value: Any, key_path: KeyPath) -> None:
     if not isinstance(value, str) or value not in spec.values:
         raise ConditionProblem(
             f"{value!r} is not a value of {spec.name!r} (allowed: {', '.join(spec.values)})",
-            key_path, _did_you_mean(str(value), spec.values))
+            key_path,
+            _did_you_mean(str(value), spec.values),
+        )
 
 
 def _leaf_to_durable(leaf: Leaf) -> dict[str, Any]:

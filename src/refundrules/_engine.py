@@ -75,7 +75,8 @@ def partition_rules(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
         if rule.paths + rule.depth > MAX_PATHS_PER_RULESET:
             raise ValueError(
                 f"rule {rule.rule_id!r} has {rule.paths} match paths of depth up to "
-                f"{rule.depth}; the engine allows {MAX_PATHS_PER_RULESET} in all")
+                f"{rule.depth}; the engine allows {MAX_PATHS_PER_RULESET} in all"
+            )
         if current and paths + rule.paths + max(depth, rule.depth) > MAX_PATHS_PER_RULESET:
             groups.append(current)
             current, paths, depth = [], 0, 0
@@ -125,8 +126,16 @@ class RuleEngine:
             ruleset: dict[str, Any] = {}
             for rule in group:
                 ruleset[rule.rule_id] = {
-                    "all": [{"m": {"$and": [{DISCRIMINATOR: CASE_KIND},
-                                            copy.deepcopy(dict(rule.condition))]}}],
+                    "all": [
+                        {
+                            "m": {
+                                "$and": [
+                                    {DISCRIMINATOR: CASE_KIND},
+                                    copy.deepcopy(dict(rule.condition)),
+                                ]
+                            }
+                        }
+                    ],
                     "pri": rule.priority,
                     "run": self._action(rule.rule_id),
                 }
@@ -135,8 +144,9 @@ class RuleEngine:
         try:
             host.register_rulesets(definitions)
         except Exception as exc:  # durable raises bare Exception / its C error type
-            raise EngineError(f"durable-rules refused the compiled rules: {exc}",
-                              pack_id=self._label) from exc
+            raise EngineError(
+                f"durable-rules refused the compiled rules: {exc}", pack_id=self._label
+            ) from exc
         self._host, self._names = host, names
 
     def _release(self) -> None:
@@ -160,8 +170,7 @@ class RuleEngine:
     def fire(self, facts: Mapping[str, Any]) -> list[str]:
         """Assert ``facts`` as one case and return the ids of the rules that fired."""
         for name in RESERVED_FIELDS & facts.keys():
-            raise EngineError(f"fact name {name!r} is reserved by the engine",
-                              pack_id=self._label)
+            raise EngineError(f"fact name {name!r} is reserved by the engine", pack_id=self._label)
         with self._lock:
             if self._host is None:
                 raise EngineError("this engine was closed", pack_id=self._label)
@@ -182,16 +191,18 @@ class RuleEngine:
         try:
             state = host.assert_fact(name, fact)
             if state == 0:
-                failure = EngineError("durable-rules abandoned the case (an action outlived "
-                                      "its lease)", pack_id=self._label)
+                failure = EngineError(
+                    "durable-rules abandoned the case (an action outlived its lease)",
+                    pack_id=self._label,
+                )
             elif isinstance(state, Mapping) and "exception" in state:
-                failure = EngineError(f"a rule action failed: {state['exception']}",
-                                      pack_id=self._label)
+                failure = EngineError(
+                    f"a rule action failed: {state['exception']}", pack_id=self._label
+                )
         except durable_engine.MessageNotHandledException:
             pass  # no rule in this ruleset matched: a normal outcome
         except Exception as exc:  # the C extension's error type, MemoryError, …
-            failure = EngineError(f"durable-rules failed on this case: {exc}",
-                                  pack_id=self._label)
+            failure = EngineError(f"durable-rules failed on this case: {exc}", pack_id=self._label)
             failure.__cause__ = exc
         finally:
             try:
@@ -199,8 +210,9 @@ class RuleEngine:
             except durable_engine.MessageNotHandledException:
                 pass  # nothing was stored (no rule matched): nothing to retract
             except Exception as exc:
-                failure = failure or EngineError(f"could not clear the case: {exc}",
-                                                 pack_id=self._label)
+                failure = failure or EngineError(
+                    f"could not clear the case: {exc}", pack_id=self._label
+                )
         if failure is not None:
             # Start from fresh rulesets so nothing of this case reaches the next one.
             self._release()

@@ -89,36 +89,63 @@ _DECISION_SPECS: tuple[FactSpec, ...] = (
     _flag("during_promotion", "the order or request falls in a promotion period"),
     _number("hours_since_payment", "hours from payment to as_of", "hours"),
     _number("hours_since_request", "hours from the request to as_of", "hours"),
-    _number("shipping_delay_hours",
-            "hours from payment to tracking upload (to as_of while unshipped)", "hours"),
-    _number("hours_without_carrier_pickup",
-            "hours from tracking upload to the carrier's first scan (to as_of if none; "
-            "0 while unshipped)", "hours"),
-    _number("days_from_delivery_to_request",
-            "days from delivery to the request (0 if not delivered)", "days"),
+    _number(
+        "shipping_delay_hours",
+        "hours from payment to tracking upload (to as_of while unshipped)",
+        "hours",
+    ),
+    _number(
+        "hours_without_carrier_pickup",
+        "hours from tracking upload to the carrier's first scan (to as_of if none; "
+        "0 while unshipped)",
+        "hours",
+    ),
+    _number(
+        "days_from_delivery_to_request",
+        "days from delivery to the request (0 if not delivered)",
+        "days",
+    ),
     _text("seller_response", (), "the seller's latest response", *SELLER_RESPONSES),
-    _number("seller_silence_hours",
-            "hours from the request to the seller's first response (to as_of if none)", "hours"),
-    _text("seller_refusal_reason", SellerRefusalReason,
-          "reason of the seller's latest refusal ('none' if not refused)", "none"),
-    _number("hours_since_seller_response",
-            "hours from the seller's latest response to as_of (0 if none)", "hours"),
+    _number(
+        "seller_silence_hours",
+        "hours from the request to the seller's first response (to as_of if none)",
+        "hours",
+    ),
+    _text(
+        "seller_refusal_reason",
+        SellerRefusalReason,
+        "reason of the seller's latest refusal ('none' if not refused)",
+        "none",
+    ),
+    _number(
+        "hours_since_seller_response",
+        "hours from the seller's latest response to as_of (0 if none)",
+        "hours",
+    ),
     _text("offer_status", (), "state of the seller's partial refund offer", *OFFER_STATES),
-    _number("hours_since_offer", "hours from the latest partial offer to as_of (0 if none)",
-            "hours"),
+    _number(
+        "hours_since_offer", "hours from the latest partial offer to as_of (0 if none)", "hours"
+    ),
     _number("offered_share", "latest partial offer divided by the requested amount (0 if none)"),
-    _flag("disagreement", "the seller refused, the buyer rejected a partial offer, or the "
-          "seller rejected the returned goods"),
-    _number("hours_since_disagreement", "hours from the latest disagreement to as_of (0 if none)",
-            "hours"),
+    _flag(
+        "disagreement",
+        "the seller refused, the buyer rejected a partial offer, or the "
+        "seller rejected the returned goods",
+    ),
+    _number(
+        "hours_since_disagreement",
+        "hours from the latest disagreement to as_of (0 if none)",
+        "hours",
+    ),
     _flag("buyer_escalated", "the buyer asked the platform to intervene"),
     _flag("contested", "there is a disagreement or the buyer escalated"),
     _number("hours_since_escalation", "hours from the escalation to as_of (0 if none)", "hours"),
     _text("platform_ruling", Resolution, "the platform's ruling ('none' if not ruled)", "none"),
     _flag("seller_appealed", "the seller appealed the platform's ruling"),
     _flag("return_shipped", "the buyer shipped the goods back"),
-    _number("hours_since_return_shipped", "hours from the return shipment to as_of (0 if none)",
-            "hours"),
+    _number(
+        "hours_since_return_shipped", "hours from the return shipment to as_of (0 if none)", "hours"
+    ),
     _flag("return_confirmed", "the seller (or system) confirmed receipt of the return"),
     _flag("return_rejected", "the seller rejected the returned goods"),
     _flag("buyer_cancelled", "the buyer cancelled the request"),
@@ -150,8 +177,15 @@ _CONSEQUENCE_SPECS: tuple[FactSpec, ...] = (
     _number("malicious_signal_count", "malicious-complaint signals raised against the buyer"),
 )
 
-_SHARED_IN_CONSEQUENCES = ("request_kind", "request_reason", "paid_amount", "requested_amount",
-                           "store_penalty_points", "buyer_escalated", "seller_response")
+_SHARED_IN_CONSEQUENCES = (
+    "request_kind",
+    "request_reason",
+    "paid_amount",
+    "requested_amount",
+    "store_penalty_points",
+    "buyer_escalated",
+    "seller_response",
+)
 
 DECISION_FACTS: Mapping[str, FactSpec] = {spec.name: spec for spec in _DECISION_SPECS}
 CONSEQUENCE_FACTS: Mapping[str, FactSpec] = {
@@ -161,8 +195,11 @@ CONSEQUENCE_FACTS: Mapping[str, FactSpec] = {
 
 _DEFECT_MEDIA = frozenset({EvidenceKind.PHOTO, EvidenceKind.VIDEO, EvidenceKind.UNBOXING_VIDEO})
 _QUALITY_PROOF = frozenset({EvidenceKind.QUALITY_REPORT, EvidenceKind.INSPECTION_REPORT})
-_DISAGREEMENTS = (EventKind.SELLER_REFUSED, EventKind.BUYER_REJECTED_OFFER,
-                  EventKind.SELLER_REJECTED_RETURN)
+_DISAGREEMENTS = (
+    EventKind.SELLER_REFUSED,
+    EventKind.BUYER_REJECTED_OFFER,
+    EventKind.SELLER_REJECTED_RETURN,
+)
 _SELLER_RESPONSE_KINDS = {
     EventKind.SELLER_AGREED: "agreed",
     EventKind.SELLER_REFUSED: "refused",
@@ -222,8 +259,15 @@ def derive_facts(case: Case, as_of: datetime) -> dict[str, FactValue]:
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise CaseError([("as_of", "a timezone is required; got a naive time")])
     if as_of < case.request.requested_at:
-        raise CaseError([("as_of", f"as_of {as_of.isoformat()} is before the request "
-                                   f"({case.request.requested_at.isoformat()})")])
+        raise CaseError(
+            [
+                (
+                    "as_of",
+                    f"as_of {as_of.isoformat()} is before the request "
+                    f"({case.request.requested_at.isoformat()})",
+                )
+            ]
+        )
     order, request = case.order, case.request
     events = case.events_until(as_of)
     anchors = time_anchors(case, as_of)
@@ -252,14 +296,16 @@ def derive_facts(case: Case, as_of: datetime) -> dict[str, FactValue]:
     elif offer_answer is None or offer_answer.at < latest_offer.at:
         offer_status = "pending"
     else:
-        offer_status = "accepted" if offer_answer.kind is EventKind.BUYER_ACCEPTED_OFFER \
-            else "rejected"
+        offer_status = (
+            "accepted" if offer_answer.kind is EventKind.BUYER_ACCEPTED_OFFER else "rejected"
+        )
     refusal = _last(events, EventKind.SELLER_REFUSED)
     ruling = _last(events, EventKind.PLATFORM_RULED)
     kinds_seen = {event.kind for event in events}
 
-    held = [item for item in case.evidence
-            if item.submitted_at is None or item.submitted_at <= as_of]
+    held = [
+        item for item in case.evidence if item.submitted_at is None or item.submitted_at <= as_of
+    ]
     buyer_kinds = {item.kind for item in held if item.party is Party.BUYER}
     seller_kinds = {item.kind for item in held if item.party is Party.SELLER}
     paid = float(order.paid_amount)
@@ -290,22 +336,28 @@ def derive_facts(case: Case, as_of: datetime) -> dict[str, FactValue]:
         "hours_without_carrier_pickup": without_pickup,
         "days_from_delivery_to_request": (
             round(max(0.0, _hours(delivered_at, request.requested_at)) / 24.0, 6)
-            if delivered_at is not None else 0.0),
-        "seller_response": (_SELLER_RESPONSE_KINDS[latest_response.kind]
-                            if latest_response is not None else "none"),
-        "seller_silence_hours": _hours(request.requested_at,
-                                       first_response.at if first_response else as_of),
+            if delivered_at is not None
+            else 0.0
+        ),
+        "seller_response": (
+            _SELLER_RESPONSE_KINDS[latest_response.kind] if latest_response is not None else "none"
+        ),
+        "seller_silence_hours": _hours(
+            request.requested_at, first_response.at if first_response else as_of
+        ),
         "seller_refusal_reason": (
             refusal.refusal_reason.value
             if refusal is not None and refusal is latest_response and refusal.refusal_reason
-            else "none"),
+            else "none"
+        ),
         "hours_since_seller_response": since("seller_response"),
         "offer_status": offer_status,
         "hours_since_offer": since("offer"),
         "offered_share": (
             round(float(latest_offer.amount) / requested, 6)
             if latest_offer is not None and latest_offer.amount is not None and requested > 0
-            else 0.0),
+            else 0.0
+        ),
         "disagreement": "disagreement" in anchors,
         "hours_since_disagreement": since("disagreement"),
         "buyer_escalated": EventKind.BUYER_ESCALATED in kinds_seen,

@@ -24,15 +24,21 @@ from refundrules._pack_model import (
     PackTest,
     Parameter,
     ParamRef,
-    RuleSpec,
     RulesFile,
+    RuleSpec,
     TestsFile,
 )
 from refundrules._yaml import YamlDocument, load_yaml_file
 from refundrules.exceptions import CaseError, RulePackError
 
-__all__ = ["CheckedRule", "LoadedTest", "PackDefinition", "bundled_pack_names",
-           "read_pack", "resolve_pack_path"]
+__all__ = [
+    "CheckedRule",
+    "LoadedTest",
+    "PackDefinition",
+    "bundled_pack_names",
+    "read_pack",
+    "resolve_pack_path",
+]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _UNITS_FOR = {
@@ -106,7 +112,9 @@ def resolve_pack_path(name_or_path: str | Path) -> Path:
     raise RulePackError(
         f"no rule pack folder or bundled pack named {str(name_or_path)!r} "
         f"(bundled: {', '.join(names) or 'none'})",
-        path=str(name_or_path), hint=f"did you mean {close[0]!r}?" if close else None)
+        path=str(name_or_path),
+        hint=f"did you mean {close[0]!r}?" if close else None,
+    )
 
 
 def _validate(model: type[_Model], doc: YamlDocument) -> _Model:
@@ -117,16 +125,22 @@ def _validate(model: type[_Model], doc: YamlDocument) -> _Model:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         loc = tuple(part for part in first["loc"] if isinstance(part, int | str))
-        clean = tuple(part for part in loc
-                      if not (isinstance(part, str) and ("[" in part or part.startswith(
-                          ("function-", "literal", "enum")))))
+        clean = tuple(
+            part
+            for part in loc
+            if not (
+                isinstance(part, str)
+                and ("[" in part or part.startswith(("function-", "literal", "enum")))
+            )
+        )
         field = ".".join(str(part) for part in clean)
         message = first["msg"].removeprefix("Value error, ")
         rule_id = _rule_id_at(doc, clean)
         if first["type"] == "extra_forbidden":
             message = f"unknown key {str(clean[-1])!r}"
-        raise RulePackError(message, path=doc.path, line=doc.line_of(clean), field=field,
-                            rule_id=rule_id) from exc
+        raise RulePackError(
+            message, path=doc.path, line=doc.line_of(clean), field=field, rule_id=rule_id
+        ) from exc
 
 
 def _rule_id_at(doc: YamlDocument, loc: tuple[str | int, ...]) -> str | None:
@@ -154,8 +168,9 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
             raise RulePackError(f"a rule pack needs {required.name}", path=str(required))
     rule_files = _yaml_files(root / "rules")
     if not rule_files:
-        raise RulePackError("a rule pack needs at least one file in rules/",
-                            path=str(root / "rules"))
+        raise RulePackError(
+            "a rule pack needs at least one file in rules/", path=str(root / "rules")
+        )
 
     digest = hashlib.sha256()
     for file in (manifest_file, parameters_file, *rule_files):
@@ -175,54 +190,84 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
         rules_file = _validate(RulesFile, doc)
         for index, spec in enumerate(rules_file.rules):
             line = doc.line_of(("rules", index))
-            where = {"path": doc.path, "line": line, "rule_id": spec.id}
             if spec.id in seen_ids:
-                raise RulePackError(f"rule id already used in {seen_ids[spec.id]}", **where)
+                raise RulePackError(
+                    f"rule id already used in {seen_ids[spec.id]}",
+                    path=doc.path,
+                    line=line,
+                    rule_id=spec.id,
+                )
             seen_ids[spec.id] = f"{doc.path}:{line}"
             clash = seen_priorities.get((spec.phase, spec.priority))
             if clash is not None:
                 raise RulePackError(
                     f"priority {spec.priority} is already used by rule {clash!r} in phase "
                     f"{spec.phase!r}; precedence must be explicit, so priorities are unique",
-                    field="priority", **where)
+                    field="priority",
+                    path=doc.path,
+                    line=line,
+                    rule_id=spec.id,
+                )
             seen_priorities[(spec.phase, spec.priority)] = spec.id
             _check_rule_references(spec, manifest, parameters, doc, index)
             facts = DECISION_FACTS if spec.phase == "decision" else CONSEQUENCE_FACTS
             try:
-                condition = check_condition(spec.when, facts=facts, parameters=values,
-                                            key_path=("rules", index, "when"),
-                                            units={name: parameter.unit for name, parameter
-                                                   in parameters.items()})
+                condition = check_condition(
+                    spec.when,
+                    facts=facts,
+                    parameters=values,
+                    key_path=("rules", index, "when"),
+                    units={name: parameter.unit for name, parameter in parameters.items()},
+                )
             except ConditionProblem as problem:
                 raise RulePackError(
-                    problem.message, path=doc.path, line=doc.line_of(problem.key_path),
-                    rule_id=spec.id, field=".".join(map(str, problem.key_path[2:])),
-                    hint=problem.hint) from problem
+                    problem.message,
+                    path=doc.path,
+                    line=doc.line_of(problem.key_path),
+                    rule_id=spec.id,
+                    field=".".join(map(str, problem.key_path[2:])),
+                    hint=problem.hint,
+                ) from problem
             rules.append(CheckedRule(spec=spec, condition=condition, path=doc.path, line=line))
 
     if not any(rule.spec.then.decides and rule.spec.phase == "decision" for rule in rules):
-        raise RulePackError("the pack has no deciding rule (one that sets stage and resolution)",
-                            path=str(root / "rules"))
+        raise RulePackError(
+            "the pack has no deciding rule (one that sets stage and resolution)",
+            path=str(root / "rules"),
+        )
     tests = _read_tests(root)
-    return PackDefinition(root=root, manifest=manifest, parameters=parameters,
-                          rules=tuple(rules), tests=tests, content_hash=digest.hexdigest())
+    return PackDefinition(
+        root=root,
+        manifest=manifest,
+        parameters=parameters,
+        rules=tuple(rules),
+        tests=tests,
+        content_hash=digest.hexdigest(),
+    )
 
 
 def _read_parameters(doc: YamlDocument, manifest: PackManifest) -> dict[str, Parameter]:
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
-        raise RulePackError("parameters.yaml holds 'parameters:' mapping names to parameters",
-                            path=doc.path, line=1)
+        raise RulePackError(
+            "parameters.yaml holds 'parameters:' mapping names to parameters", path=doc.path, line=1
+        )
     extra = set(data) - {"parameters"}
     if extra:
-        raise RulePackError(f"unknown key {sorted(extra)[0]!r}", path=doc.path,
-                            line=doc.line_of((sorted(extra)[0],)))
+        raise RulePackError(
+            f"unknown key {sorted(extra)[0]!r}",
+            path=doc.path,
+            line=doc.line_of((sorted(extra)[0],)),
+        )
     parameters: dict[str, Parameter] = {}
     for name, raw in data["parameters"].items():
         key_path: tuple[str | int, ...] = ("parameters", name)
         if not isinstance(name, str) or not name.isidentifier() or not name.islower():
-            raise RulePackError(f"parameter name {name!r} must be a lower-case identifier",
-                                path=doc.path, line=doc.line_of(key_path))
+            raise RulePackError(
+                f"parameter name {name!r} must be a lower-case identifier",
+                path=doc.path,
+                line=doc.line_of(key_path),
+            )
         try:
             parameter = Parameter.model_validate(raw)
         except ValidationError as exc:
@@ -231,8 +276,12 @@ def _read_parameters(doc: YamlDocument, manifest: PackManifest) -> dict[str, Par
             message = first["msg"]
             if first["type"] == "extra_forbidden":
                 message = f"unknown key {str(loc[-1])!r}"
-            raise RulePackError(message, path=doc.path, line=doc.line_of((*key_path, *loc)),
-                                field=".".join(str(p) for p in (name, *loc))) from exc
+            raise RulePackError(
+                message,
+                path=doc.path,
+                line=doc.line_of((*key_path, *loc)),
+                field=".".join(str(p) for p in (name, *loc)),
+            ) from exc
         cited = [parameter.source, *(alt.source for alt in parameter.alternatives)]
         for source in cited:
             _check_source(source, manifest, doc, key_path)
@@ -240,41 +289,71 @@ def _read_parameters(doc: YamlDocument, manifest: PackManifest) -> dict[str, Par
     return parameters
 
 
-def _check_source(key: str, manifest: PackManifest, doc: YamlDocument,
-                  key_path: tuple[str | int, ...], rule_id: str | None = None) -> None:
+def _check_source(
+    key: str,
+    manifest: PackManifest,
+    doc: YamlDocument,
+    key_path: tuple[str | int, ...],
+    rule_id: str | None = None,
+) -> None:
     if key not in manifest.sources:
         close = difflib.get_close_matches(key, list(manifest.sources), n=1)
-        raise RulePackError(f"source {key!r} is not in pack.yaml's sources", path=doc.path,
-                            line=doc.line_of(key_path), rule_id=rule_id,
-                            hint=f"did you mean {close[0]!r}?" if close else None)
+        raise RulePackError(
+            f"source {key!r} is not in pack.yaml's sources",
+            path=doc.path,
+            line=doc.line_of(key_path),
+            rule_id=rule_id,
+            hint=f"did you mean {close[0]!r}?" if close else None,
+        )
 
 
-def _check_rule_references(spec: RuleSpec, manifest: PackManifest,
-                           parameters: Mapping[str, Parameter], doc: YamlDocument,
-                           index: int) -> None:
+def _check_rule_references(
+    spec: RuleSpec,
+    manifest: PackManifest,
+    parameters: Mapping[str, Parameter],
+    doc: YamlDocument,
+    index: int,
+) -> None:
     base: tuple[str | int, ...] = ("rules", index)
     for position, source in enumerate(spec.sources):
         _check_source(source, manifest, doc, (*base, "sources", position), spec.id)
     effects = spec.then
     if spec.phase == "consequence" and effects.decides:
-        raise RulePackError("a consequence-phase rule cannot set stage or resolution",
-                            path=doc.path, line=doc.line_of((*base, "then")), rule_id=spec.id)
+        raise RulePackError(
+            "a consequence-phase rule cannot set stage or resolution",
+            path=doc.path,
+            line=doc.line_of((*base, "then")),
+            rule_id=spec.id,
+        )
     if spec.phase == "decision" and effects.sanction is not None:
-        raise RulePackError("sanctions depend on the points total: use phase 'consequence'",
-                            path=doc.path, line=doc.line_of((*base, "then", "sanction")),
-                            rule_id=spec.id)
+        raise RulePackError(
+            "sanctions depend on the points total: use phase 'consequence'",
+            path=doc.path,
+            line=doc.line_of((*base, "then", "sanction")),
+            rule_id=spec.id,
+        )
 
     def check(ref: ParamRef, role: str, key_path: tuple[str | int, ...]) -> None:
-        where: dict[str, Any] = {"path": doc.path, "line": doc.line_of((*base, "then", *key_path)),
-                                 "rule_id": spec.id, "field": ".".join(map(str, key_path))}
+        where: dict[str, Any] = {
+            "path": doc.path,
+            "line": doc.line_of((*base, "then", *key_path)),
+            "rule_id": spec.id,
+            "field": ".".join(map(str, key_path)),
+        }
         if ref.param not in parameters:
             close = difflib.get_close_matches(ref.param, list(parameters), n=1)
-            raise RulePackError(f"unknown parameter {ref.param!r}",
-                                hint=f"did you mean {close[0]!r}?" if close else None, **where)
+            raise RulePackError(
+                f"unknown parameter {ref.param!r}",
+                hint=f"did you mean {close[0]!r}?" if close else None,
+                **where,
+            )
         unit = parameters[ref.param].unit
         if unit not in _UNITS_FOR[role]:
-            raise RulePackError(f"parameter {ref.param!r} is in {unit}; {role} needs "
-                                f"{' or '.join(_UNITS_FOR[role])}", **where)
+            raise RulePackError(
+                f"parameter {ref.param!r} is in {unit}; {role} needs "
+                f"{' or '.join(_UNITS_FOR[role])}",
+                **where,
+            )
 
     for position, deadline in enumerate(effects.deadlines):
         check(deadline.after, "deadline", ("deadlines", position, "after"))
@@ -297,20 +376,24 @@ def _read_tests(root: Path) -> tuple[LoadedTest, ...]:
         for index, spec in enumerate(tests_file.tests):
             line = doc.line_of(("tests", index))
             if spec.name in names:
-                raise RulePackError(f"test name {spec.name!r} is used twice", path=doc.path,
-                                    line=line)
+                raise RulePackError(
+                    f"test name {spec.name!r} is used twice", path=doc.path, line=line
+                )
             names.add(spec.name)
             data: Any = spec.case
             if spec.case_file is not None:
-                case_path = (file.parent / spec.case_file)
+                case_path = file.parent / spec.case_file
                 case_doc = load_yaml_file(case_path)
                 data = case_doc.data
             try:
                 case = Case.model_validate(data)
             except CaseError as exc:
-                raise RulePackError(f"invalid test case: {exc}", path=doc.path,
-                                    line=doc.line_of(("tests", index, "case", *_split(exc))),
-                                    field=exc.field) from exc
+                raise RulePackError(
+                    f"invalid test case: {exc}",
+                    path=doc.path,
+                    line=doc.line_of(("tests", index, "case", *_split(exc))),
+                    field=exc.field,
+                ) from exc
             except ValidationError as exc:  # pragma: no cover - Case wraps its own errors
                 raise RulePackError(str(case_error_from(exc)), path=doc.path, line=line) from exc
             loaded.append(LoadedTest(spec=spec, case=case, path=doc.path, line=line))

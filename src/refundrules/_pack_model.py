@@ -48,8 +48,19 @@ __all__ = [
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
 Confidence = Literal["A", "B", "C", "D"]
 Unit = Literal["hours", "days", "points", "currency", "ratio", "count"]
-Anchor = Literal["payment", "request", "shipment", "delivery", "seller_response", "offer",
-                 "return_shipped", "return_rejected", "disagreement", "escalation", "ruling"]
+Anchor = Literal[
+    "payment",
+    "request",
+    "shipment",
+    "delivery",
+    "seller_response",
+    "offer",
+    "return_shipped",
+    "return_rejected",
+    "disagreement",
+    "escalation",
+    "ruling",
+]
 RefundBasis = Literal["requested", "paid", "offer", "none"]
 
 
@@ -119,7 +130,8 @@ class ResolutionEffect(_Spec):
     outcome: Resolution | Literal["as_requested", "as_ruled"]
     refund: RefundBasis | ParamRef = "requested"
     return_shipping: ReturnShippingPayer | Literal["seller_if_at_fault"] = (
-        ReturnShippingPayer.NOT_APPLICABLE)
+        ReturnShippingPayer.NOT_APPLICABLE
+    )
     decided_by: Party
     final: bool = False
 
@@ -178,8 +190,9 @@ class Effects(_Spec):
     @model_validator(mode="after")
     def _check_deciding(self) -> Effects:
         if self.resolution is None and (self.dispute_record or self.penalty_points is not None):
-            raise ValueError("'dispute_record' and 'penalty_points' belong to a rule that sets "
-                             "'resolution'")
+            raise ValueError(
+                "'dispute_record' and 'penalty_points' belong to a rule that sets 'resolution'"
+            )
         return self
 
     @property

@@ -57,23 +57,34 @@ def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
     compare("stage", expect.stage, prediction.stage)
     compare("resolution", expect.resolution, resolution.outcome)
     if expect.refund_amount is not None:
-        compare("refund_amount", round(expect.refund_amount, 2),
-                round(float(resolution.refund_amount), 2))
+        compare(
+            "refund_amount",
+            round(expect.refund_amount, 2),
+            round(float(resolution.refund_amount), 2),
+        )
     compare("return_shipping", expect.return_shipping, resolution.return_shipping_paid_by)
     compare("decided_by", expect.decided_by, resolution.rule_id)
     consequences = prediction.seller_consequences
-    compare("penalty_points_added", expect.penalty_points_added,
-            consequences.penalty_points_added)
+    compare("penalty_points_added", expect.penalty_points_added, consequences.penalty_points_added)
     compare("dispute_record", expect.dispute_record, consequences.dispute_record)
     if expect.sanctions is not None:
-        compare("sanctions", sorted(expect.sanctions),
-                sorted(sanction.name for sanction in consequences.sanctions))
+        compare(
+            "sanctions",
+            sorted(expect.sanctions),
+            sorted(sanction.name for sanction in consequences.sanctions),
+        )
     if expect.buyer_flags is not None:
-        compare("buyer_flags", sorted(expect.buyer_flags),
-                sorted(flag.flag for flag in prediction.buyer_flags))
+        compare(
+            "buyer_flags",
+            sorted(expect.buyer_flags),
+            sorted(flag.flag for flag in prediction.buyer_flags),
+        )
     if expect.deadlines is not None:
-        compare("deadlines", sorted(expect.deadlines),
-                sorted(deadline.id for deadline in prediction.deadlines))
+        compare(
+            "deadlines",
+            sorted(expect.deadlines),
+            sorted(deadline.id for deadline in prediction.deadlines),
+        )
     fired = set(prediction.fired_rules)
     for rule_id in expect.fired:
         if rule_id not in fired:

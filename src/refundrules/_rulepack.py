@@ -43,10 +43,16 @@ def _depth(condition: Condition) -> int:
 
 
 def _compile(label: str, rules: list[CheckedRule]) -> tuple[RuleEngine, frozenset[str]]:
-    compiled = [CompiledRule(rule_id=rule.spec.id, priority=rule.spec.priority,
-                             condition=to_durable(rule.condition),
-                             paths=path_count(rule.condition), depth=_depth(rule.condition))
-                for rule in sorted(rules, key=lambda rule: rule.spec.priority)]
+    compiled = [
+        CompiledRule(
+            rule_id=rule.spec.id,
+            priority=rule.spec.priority,
+            condition=to_durable(rule.condition),
+            paths=path_count(rule.condition),
+            depth=_depth(rule.condition),
+        )
+        for rule in sorted(rules, key=lambda rule: rule.spec.priority)
+    ]
     fields: set[str] = set()
     for rule in rules:
         fields |= referenced_facts(rule.condition)
@@ -54,9 +60,12 @@ def _compile(label: str, rules: list[CheckedRule]) -> tuple[RuleEngine, frozense
         engine = RuleEngine(label, compiled)
     except ValueError as exc:
         offender = next((rule for rule in rules if rule.spec.id in str(exc)), None)
-        raise RulePackError(str(exc), path=offender.path if offender else None,
-                            line=offender.line if offender else None,
-                            rule_id=offender.spec.id if offender else None) from exc
+        raise RulePackError(
+            str(exc),
+            path=offender.path if offender else None,
+            line=offender.line if offender else None,
+            rule_id=offender.spec.id if offender else None,
+        ) from exc
     return engine, frozenset(fields)
 
 
@@ -75,9 +84,14 @@ class RulePack:
         self._consequence_fields: frozenset[str] = frozenset()
         if consequence:
             self._consequence_engine, self._consequence_fields = _compile(
-                f"{label}/consequence", consequence)
-        self.ref = PackRef(id=manifest.id, platform=manifest.platform, version=manifest.version,
-                           content_hash=definition.content_hash)
+                f"{label}/consequence", consequence
+            )
+        self.ref = PackRef(
+            id=manifest.id,
+            platform=manifest.platform,
+            version=manifest.version,
+            content_hash=definition.content_hash,
+        )
 
     # --- what the pack is -------------------------------------------------------------------
     @property
@@ -112,8 +126,10 @@ class RulePack:
         return self._rules[rule_id]
 
     def __repr__(self) -> str:
-        return (f"<RulePack {self.ref.id}@{self.ref.version} rules={len(self._rules)} "
-                f"hash={self.ref.content_hash[:12]}>")
+        return (
+            f"<RulePack {self.ref.id}@{self.ref.version} rules={len(self._rules)} "
+            f"hash={self.ref.content_hash[:12]}>"
+        )
 
     def close(self) -> None:
         """Free the engine's rulesets; the pack cannot predict afterwards."""
@@ -134,7 +150,8 @@ class RulePack:
         if self._consequence_engine is None:
             return []
         return self._consequence_engine.fire(
-            {name: facts[name] for name in self._consequence_fields})
+            {name: facts[name] for name in self._consequence_fields}
+        )
 
     @staticmethod
     def _as_of(as_of: datetime | None) -> datetime:
@@ -147,8 +164,15 @@ class RulePack:
         :class:`EvaluationError` if no rule decides (a gap in the pack).
         """
         if case.platform is not self.platform:
-            raise CaseError([("platform", f"this pack is for {self.platform.value!r}, "
-                                          f"the case is {case.platform.value!r}")])
+            raise CaseError(
+                [
+                    (
+                        "platform",
+                        f"this pack is for {self.platform.value!r}, "
+                        f"the case is {case.platform.value!r}",
+                    )
+                ]
+            )
         moment = self._as_of(as_of)
         facts = derive_facts(case, moment)
         fired = self.fire(facts)
@@ -158,24 +182,32 @@ class RulePack:
             raise EvaluationError(
                 f"no rule decided the {missing} of case {case.case_id!r} at "
                 f"{moment.isoformat()}; rules fired: {', '.join(fired) or 'none'}",
-                pack_id=f"{self.ref.id}@{self.ref.version}")
+                pack_id=f"{self.ref.id}@{self.ref.version}",
+            )
         resolution = outcome.resolution(outcome.resolution_rule)
+        stage = outcome.stage_rule.spec.then.stage
+        assert stage is not None  # the stage rule is, by definition, one that sets a stage
         points_added = outcome.penalty_points_added()
         flags_so_far = buyer_flags(outcome.additive)
         signal_count = sum(len(flag.signals) for flag in flags_so_far)
-        later_facts = consequence_facts(facts, resolution, outcome.dispute_record(),
-                                        points_added, signal_count)
+        later_facts = consequence_facts(
+            facts, resolution, outcome.dispute_record(), points_added, signal_count
+        )
         later_ids = self.fire_consequences(later_facts)
         later = tuple(self._rules[rule_id] for rule_id in later_ids)
         contributors = (*outcome.additive, *later)
-        reasons: list[Reason] = [reasons_for(self._definition, rule, "decided", facts)
-                                 for rule in outcome.deciders]
-        reasons += [reasons_for(self._definition, rule, "contributed", facts)
-                    for rule in outcome.additive]
-        reasons += [reasons_for(self._definition, rule, "contributed", later_facts)
-                    for rule in later]
-        reasons += [reasons_for(self._definition, rule, "shadowed", facts)
-                    for rule in outcome.shadowed]
+        reasons: list[Reason] = [
+            reasons_for(self._definition, rule, "decided", facts) for rule in outcome.deciders
+        ]
+        reasons += [
+            reasons_for(self._definition, rule, "contributed", facts) for rule in outcome.additive
+        ]
+        reasons += [
+            reasons_for(self._definition, rule, "contributed", later_facts) for rule in later
+        ]
+        reasons += [
+            reasons_for(self._definition, rule, "shadowed", facts) for rule in outcome.shadowed
+        ]
         consequences = SellerConsequences(
             dispute_record=outcome.dispute_record(),
             penalty_points_added=points_added,
@@ -186,7 +218,7 @@ class RulePack:
         return Prediction(
             case_id=case.case_id,
             as_of=moment,
-            stage=outcome.stage_rule.spec.then.stage,
+            stage=stage,
             resolution=resolution,
             deadlines=outcome.deadlines(),
             seller_consequences=consequences,

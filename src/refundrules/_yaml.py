@@ -44,8 +44,9 @@ def _index_lines(node: yaml.Node, key_path: KeyPath, lines: dict[KeyPath, int], 
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in seen:
-                raise RulePackError(f"duplicate key {key!r}", path=path,
-                                    line=key_node.start_mark.line + 1)
+                raise RulePackError(
+                    f"duplicate key {key!r}", path=path, line=key_node.start_mark.line + 1
+                )
             seen.add(key)
             child = (*key_path, key)
             lines[child] = key_node.start_mark.line + 1

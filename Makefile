@@ -1,0 +1,45 @@
+# Everything runs in a virtual environment inside the clone; `make` creates it on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXAMPLE ?= examples/01_awaiting_seller.yaml
+AS_OF ?= 2025-03-05T12:00:00+08:00
+
+.PHONY: example test lint typecheck check wheel-check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+example: $(STAMP)  ## predict the bundled example case
+	$(BIN)/refundrules predict $(EXAMPLE) --as-of $(AS_OF)
+
+test: $(STAMP)  ## the test suite (unit, pack tests, hazard regressions, properties)
+	$(BIN)/python -m pytest --cov=refundrules --cov-branch --cov-report=term:skip-covered
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck test  ## what CI runs (plus wheel-check)
+
+wheel-check: $(STAMP)  ## build the wheel, install it elsewhere, predict from another directory
+	rm -rf dist .venv-wheel
+	$(BIN)/python -m build --wheel --outdir dist . > /dev/null
+	$(PYTHON) -m venv .venv-wheel
+	.venv-wheel/bin/python -m pip install --quiet dist/*.whl
+	cd /tmp && $(CURDIR)/.venv-wheel/bin/refundrules validate pinduoduo
+	cd /tmp && $(CURDIR)/.venv-wheel/bin/refundrules predict $(CURDIR)/$(EXAMPLE) --as-of $(AS_OF) --format json > /dev/null
+	cd /tmp && $(CURDIR)/.venv-wheel/bin/python -c "import refundrules, sys; p = refundrules.load_rule_pack('pinduoduo'); assert 'site-packages' in str(p.root), p.root; print('wheel ok:', p)"
+
+bench: $(STAMP)  ## predictions per second vs the raw durable-rules cost
+	$(BIN)/python benchmarks/bench_predict.py
+
+clean:
+	rm -rf $(VENV) .venv-wheel .venv312 dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
