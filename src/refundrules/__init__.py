@@ -7,8 +7,6 @@
 <Stage.AWAITING_SELLER: 'awaiting_seller'>
 """
 
-from __future__ import annotations
-
 from refundrules._case import (
     BuyerProfile,
     Case,

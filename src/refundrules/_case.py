@@ -217,6 +217,22 @@ class Case(_Model):
         except ValidationError as exc:
             raise case_error_from(exc) from exc
 
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: Any = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        try:
+            return super().model_validate_json(json_data, strict=strict, context=context)
+        except ValidationError as exc:
+            raise case_error_from(exc) from exc
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
         problems = list(_consistency_problems(self))

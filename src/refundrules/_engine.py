@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -86,6 +87,23 @@ def partition_rules(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
     if current:
         groups.append(current)
     return groups
+
+
+def _check_engine_value(name: str, value: Any, label: str) -> None:
+    """Only values durable-rules compares exactly: bool, str, int, and finite plain floats.
+
+    Its C parser rejects exponent forms such as ``1e-06`` (error 204) and compares mixed
+    types as text, so anything else is refused here, before the engine sees it.
+    """
+    if isinstance(value, bool | str | int):
+        return
+    if isinstance(value, float) and math.isfinite(value) and "e" not in repr(value):
+        return
+    raise EngineError(
+        f"fact {name!r} = {value!r} cannot be sent to durable-rules exactly "
+        "(only bool, str, int and plain finite floats)",
+        pack_id=label,
+    )
 
 
 class RuleEngine:
@@ -171,6 +189,8 @@ class RuleEngine:
         """Assert ``facts`` as one case and return the ids of the rules that fired."""
         for name in RESERVED_FIELDS & facts.keys():
             raise EngineError(f"fact name {name!r} is reserved by the engine", pack_id=self._label)
+        for name, value in facts.items():
+            _check_engine_value(name, value, self._label)
         with self._lock:
             if self._host is None:
                 raise EngineError("this engine was closed", pack_id=self._label)

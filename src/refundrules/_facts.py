@@ -208,7 +208,7 @@ _SELLER_RESPONSE_KINDS = {
 
 
 def _hours(start: datetime, end: datetime) -> float:
-    return round((end - start).total_seconds() / 3600.0, 6)
+    return (end - start).total_seconds() / 3600.0
 
 
 def _last(events: tuple[Event, ...], *kinds: EventKind) -> Event | None:
@@ -388,4 +388,17 @@ def derive_facts(case: Case, as_of: datetime) -> dict[str, FactValue]:
         "store_experience_score": float(case.store.experience_score),
         "item_quality_complaint_rate": float(case.store.item_quality_complaint_rate),
     }
-    return facts
+    return {
+        name: _engine_number(value) if isinstance(value, float) else value
+        for name, value in facts.items()
+    }
+
+
+# durable-rules' JSON parser rejects some exponent forms ("1e-06", "1e+20": error 204), and
+# Python writes floats under 1e-4 that way. Four decimals keep one second (0.00028 h) visible
+# at every threshold while no derived number ever needs an exponent.
+FACT_DECIMALS = 4
+
+
+def _engine_number(value: float) -> float:
+    return round(value, FACT_DECIMALS) + 0.0

@@ -1,0 +1,339 @@
+"""Hypothesis strategies and ready-made invariants for rule packs.
+
+The strategies generate *valid* cases for a pack — consistent timelines, evidence and
+amounts — and deliberately place events and ``as_of`` on and around every threshold the
+pack's parameters define: exactly at a window's end, one second before and one after.
+
+>>> from hypothesis import given, settings
+>>> import refundrules
+>>> from refundrules.testing import evaluations, check_totality
+>>> pack = refundrules.load_rule_pack("pinduoduo")
+>>> @settings(max_examples=20, deadline=None)
+... @given(evaluations(pack))
+... def test_total(evaluation):
+...     check_totality(pack, *evaluation)
+>>> test_total()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from refundrules._case import Case
+from refundrules._conditions import holds
+from refundrules._prediction import Prediction
+from refundrules._rulepack import RulePack
+from refundrules._vocabulary import (
+    EventKind,
+    EvidenceKind,
+    LogisticsStatus,
+    RefundReason,
+    RequestKind,
+    Resolution,
+    SellerRefusalReason,
+)
+
+__all__ = [
+    "SELLER_MOVES",
+    "InvariantError",
+    "cases",
+    "check_determinism",
+    "check_explanations_agree",
+    "check_isolation",
+    "check_totality",
+    "evaluations",
+    "threshold_offsets",
+]
+
+Evaluation = tuple[Case, datetime]
+SELLER_MOVES = ("none", "agreed", "refused", "partial_offer")
+_CHINA = timezone(timedelta(hours=8))
+_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=_CHINA)
+_FIXABLE = frozenset(
+    {"kind", "reason", "seller_move", "shipped", "delivered", "escalated", "paid_amount"}
+)
+
+
+class InvariantError(AssertionError):
+    """An invariant of a rule pack does not hold; the message names the case and the rules."""
+
+
+def _seconds(pack: RulePack, unit: str, value: float) -> int:
+    return round(value * (3600 if unit == "hours" else 86400))
+
+
+def threshold_offsets(pack: RulePack) -> st.SearchStrategy[int]:
+    """Offsets in seconds: every time parameter's length −1 s, exactly, +1 s, or anything."""
+    edges: set[int] = {0, 1}
+    for parameter in pack.parameters.values():
+        if parameter.unit in ("hours", "days"):
+            values = [parameter.value, *(alt.value for alt in parameter.alternatives)]
+            for value in values:
+                length = _seconds(pack, parameter.unit, value)
+                edges.update({length - 1, length, length + 1})
+    ordered = sorted(edge for edge in edges if edge >= 0)
+    return st.one_of(st.sampled_from(ordered), st.integers(0, 30 * 86400))
+
+
+def _money_points(pack: RulePack) -> list[Decimal]:
+    cent = Decimal("0.01")
+    points = {Decimal("0.01"), Decimal("9.90"), Decimal("39.90"), Decimal("199.00")}
+    for parameter in pack.parameters.values():
+        if parameter.unit == "currency":
+            value = Decimal(str(parameter.value)).quantize(cent)
+            points.update({value - cent, value, value + cent})
+    return sorted(point for point in points if point > 0)
+
+
+def _count_points(pack: RulePack, unit: str) -> st.SearchStrategy[int]:
+    edges = {0, 1}
+    for parameter in pack.parameters.values():
+        if parameter.unit == unit:
+            value = int(parameter.value)
+            edges.update({max(0, value - 1), value, value + 1})
+    return st.one_of(st.sampled_from(sorted(edges)), st.integers(0, 60))
+
+
+def _ratio_points(pack: RulePack) -> st.SearchStrategy[float]:
+    edges = {0.0, 1.0}
+    for parameter in pack.parameters.values():
+        if parameter.unit == "ratio":
+            edges.add(parameter.value)
+    return st.one_of(st.sampled_from(sorted(edges)), st.floats(0, 1, allow_nan=False))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+@st.composite
+def _evaluation(draw: st.DrawFn, pack: RulePack, fixed: dict[str, Any]) -> Evaluation:
+    offset = threshold_offsets(pack)
+
+    def pick(name: str, strategy: st.SearchStrategy[Any]) -> Any:
+        return fixed[name] if name in fixed else draw(strategy)
+
+    paid_at = _EPOCH + timedelta(minutes=draw(st.integers(0, 60 * 24 * 300)))
+    money = st.one_of(
+        st.sampled_from(_money_points(pack)),
+        st.decimals(Decimal("0.01"), Decimal("5000"), places=2, allow_nan=False),
+    )
+    paid = Decimal(str(pick("paid_amount", money))).quantize(Decimal("0.01"))
+    requested = (
+        paid
+        if draw(st.booleans())
+        else draw(st.decimals(Decimal("0.00"), paid, places=2, allow_nan=False))
+    )
+    kind = RequestKind(pick("kind", st.sampled_from(list(RequestKind))))
+    reason = RefundReason(pick("reason", st.sampled_from(list(RefundReason))))
+
+    shipped = bool(pick("shipped", st.booleans()))
+    delivered = shipped and bool(pick("delivered", st.booleans()))
+    order: dict[str, Any] = {
+        "order_id": f"gen-{draw(st.integers(0, 10**6))}",
+        "paid_amount": str(paid),
+        "paid_at": _iso(paid_at),
+        "virtual": draw(st.booleans()),
+        "custom_made": draw(st.booleans()),
+        "fresh": draw(st.booleans()),
+        "opened_digital": draw(st.booleans()),
+        "during_promotion": draw(st.booleans()),
+    }
+    logistics: dict[str, Any] = {"status": LogisticsStatus.NOT_SHIPPED.value}
+    latest = paid_at
+    if shipped:
+        shipped_at = paid_at + timedelta(seconds=draw(offset))
+        order["shipped_at"] = _iso(shipped_at)
+        latest = shipped_at
+        if draw(st.booleans()):
+            logistics["carrier_pickup_at"] = _iso(shipped_at + timedelta(seconds=draw(offset)))
+        if delivered:
+            delivered_at = shipped_at + timedelta(seconds=draw(st.integers(3600, 6 * 86400)))
+            order["delivered_at"] = _iso(delivered_at)
+            latest = delivered_at
+            logistics["status"] = draw(
+                st.sampled_from([LogisticsStatus.DELIVERED, LogisticsStatus.SIGNED])
+            ).value
+        else:
+            logistics["status"] = draw(
+                st.sampled_from(
+                    [
+                        LogisticsStatus.IN_TRANSIT,
+                        LogisticsStatus.LOST,
+                        LogisticsStatus.RETURNED_TO_SENDER,
+                    ]
+                )
+            ).value
+    requested_at = latest + timedelta(seconds=draw(offset))
+    if "carrier_pickup_at" in logistics:
+        # keep the pickup inside the known past of the order
+        pickup = datetime.fromisoformat(logistics["carrier_pickup_at"])
+        if pickup < paid_at:
+            del logistics["carrier_pickup_at"]
+
+    timeline: list[dict[str, Any]] = []
+    moment = requested_at
+
+    def add(actor: str, event_kind: EventKind, **details: Any) -> None:
+        nonlocal moment
+        moment = moment + timedelta(seconds=max(1, draw(offset)))
+        timeline.append({"at": _iso(moment), "actor": actor, "kind": event_kind.value, **details})
+
+    move = pick("seller_move", st.sampled_from(SELLER_MOVES))
+    disagreement = False
+    if move == "agreed":
+        add("seller", EventKind.SELLER_AGREED)
+        if kind is not RequestKind.REFUND_ONLY and draw(st.booleans()):
+            add("buyer", EventKind.BUYER_SHIPPED_RETURN)
+            answer = draw(st.sampled_from(["none", "confirmed", "rejected"]))
+            if answer == "confirmed":
+                add("seller", EventKind.SELLER_CONFIRMED_RETURN)
+            elif answer == "rejected":
+                add("seller", EventKind.SELLER_REJECTED_RETURN)
+                disagreement = True
+    elif move == "refused":
+        add(
+            "seller",
+            EventKind.SELLER_REFUSED,
+            refusal_reason=draw(st.sampled_from(list(SellerRefusalReason))).value,
+        )
+        disagreement = True
+    elif move == "partial_offer":
+        offer = draw(st.decimals(Decimal("0.00"), requested, places=2, allow_nan=False))
+        add("seller", EventKind.SELLER_OFFERED_PARTIAL_REFUND, amount=str(offer))
+        answer = draw(st.sampled_from(["none", "accepted", "rejected"]))
+        if answer == "accepted":
+            add("buyer", EventKind.BUYER_ACCEPTED_OFFER)
+        elif answer == "rejected":
+            add("buyer", EventKind.BUYER_REJECTED_OFFER)
+            disagreement = True
+    escalate = fixed.get("escalated")
+    if escalate is None:
+        escalate = disagreement and draw(st.booleans())
+    if escalate:
+        add("buyer", EventKind.BUYER_ESCALATED)
+        if draw(st.booleans()):
+            ruling = draw(st.sampled_from(list(Resolution)))
+            add("platform", EventKind.PLATFORM_RULED, ruling=ruling.value)
+            if draw(st.booleans()):
+                add("seller", EventKind.SELLER_APPEALED)
+    if draw(st.integers(0, 9)) == 0:
+        add("buyer", EventKind.BUYER_CANCELLED)
+
+    evidence = [
+        {"party": party, "kind": item.value}
+        for party in ("buyer", "seller")
+        for item in draw(st.lists(st.sampled_from(list(EvidenceKind)), max_size=4, unique=True))
+    ]
+    data: dict[str, Any] = {
+        "case_id": f"generated-{draw(st.integers(0, 10**9))}",
+        "platform": pack.platform.value,
+        "order": order,
+        "request": {
+            "kind": kind.value,
+            "reason": reason.value,
+            "amount": str(requested),
+            "requested_at": _iso(requested_at),
+        },
+        "timeline": draw(st.permutations(timeline)),  # any order: the case sorts them
+        "evidence": evidence,
+        "logistics": logistics,
+        "buyer": {
+            "account_age_days": draw(_count_points(pack, "days")),
+            "refund_requests_90d": draw(_count_points(pack, "count")),
+            "negative_reviews": draw(_count_points(pack, "count")),
+            "complaints_filed": draw(_count_points(pack, "count")),
+        },
+        "store": {
+            "penalty_points": draw(_count_points(pack, "points")),
+            "experience_score": draw(st.floats(0, 5, allow_nan=False)),
+            "item_quality_complaint_rate": draw(_ratio_points(pack)),
+        },
+    }
+    case = Case.model_validate(data)
+    as_of = moment + timedelta(seconds=draw(offset))
+    if draw(st.booleans()):
+        as_of = as_of.astimezone(UTC)  # the same instant in another zone
+    return case, as_of
+
+
+def evaluations(pack: RulePack, **fixed: Any) -> st.SearchStrategy[Evaluation]:
+    """``(case, as_of)`` pairs for ``pack``, with ``as_of`` landing on and around thresholds.
+
+    ``fixed`` pins parts of the case: ``kind``, ``reason``, ``seller_move`` (one of
+    :data:`SELLER_MOVES`), ``shipped``, ``delivered``, ``escalated``, ``paid_amount``.
+    """
+    unknown = set(fixed) - _FIXABLE
+    if unknown:
+        raise TypeError(f"cannot fix {sorted(unknown)}; fixable: {', '.join(sorted(_FIXABLE))}")
+    if fixed.get("seller_move", "none") not in SELLER_MOVES:
+        raise ValueError(f"seller_move must be one of {SELLER_MOVES}")
+    return _evaluation(pack, dict(fixed))
+
+
+def cases(pack: RulePack, **fixed: Any) -> st.SearchStrategy[Case]:
+    """Valid cases for ``pack`` (see :func:`evaluations` for ``fixed``)."""
+    return evaluations(pack, **fixed).map(lambda evaluation: evaluation[0])
+
+
+# --- invariants --------------------------------------------------------------------------
+
+
+def _label(case: Case, as_of: datetime) -> str:
+    return f"case {case.case_id!r} at {as_of.isoformat()}"
+
+
+def check_totality(pack: RulePack, case: Case, as_of: datetime) -> Prediction:
+    """Every valid case gets exactly one stage and one resolution (no EvaluationError)."""
+    from refundrules.exceptions import EvaluationError
+
+    try:
+        prediction = pack.predict(case, as_of)
+    except EvaluationError as exc:
+        raise InvariantError(f"totality: {_label(case, as_of)}: {exc}") from exc
+    deciding = [reason for reason in prediction.reasons if reason.role == "decided"]
+    if prediction.resolution.rule_id not in {reason.rule_id for reason in deciding}:
+        raise InvariantError(f"totality: {_label(case, as_of)}: resolution rule not a decider")
+    return prediction
+
+
+def check_determinism(pack: RulePack, case: Case, as_of: datetime, repeat: int = 3) -> None:
+    """Predicting the same case at the same time gives the same answer every time."""
+    first = pack.predict(case, as_of)
+    for _ in range(repeat - 1):
+        again = pack.predict(case, as_of)
+        if again != first:
+            raise InvariantError(f"determinism: {_label(case, as_of)} changed between runs")
+
+
+def check_isolation(
+    pack: RulePack, case: Case, as_of: datetime, before: Iterable[tuple[Case, datetime]]
+) -> None:
+    """A case's prediction does not depend on the cases evaluated before it."""
+    alone = pack.predict(case, as_of)
+    for other, other_as_of in before:
+        pack.predict(other, other_as_of)
+    after = pack.predict(case, as_of)
+    if after != alone:
+        raise InvariantError(f"isolation: {_label(case, as_of)} changed after other cases")
+
+
+def check_explanations_agree(pack: RulePack, case: Case, as_of: datetime) -> None:
+    """Our explanation evaluator agrees with durable-rules on which decision rules fire."""
+    facts = pack.facts(case, as_of)
+    fired = set(pack.fire(facts))
+    for rule in pack.rules:
+        if rule.spec.phase != "decision":
+            continue
+        explained = holds(rule.condition, facts)
+        if explained != (rule.spec.id in fired):
+            raise InvariantError(
+                f"explanation: {_label(case, as_of)}: rule {rule.spec.id!r} "
+                f"{'fired' if rule.spec.id in fired else 'did not fire'} in the engine but the "
+                f"explanation says it {'holds' if explained else 'does not hold'}"
+            )

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import copy
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import refundrules
+
+ROOT = Path(__file__).resolve().parents[1]
+PDD_PACK = ROOT / "rules" / "pinduoduo"
+
+BASE_CASE: dict[str, Any] = {
+    "case_id": "t-1",
+    "platform": "pinduoduo",
+    "order": {
+        "order_id": "o-1",
+        "paid_amount": "120.00",
+        "paid_at": "2025-03-01T10:00:00+08:00",
+        "shipped_at": "2025-03-01T18:00:00+08:00",
+        "delivered_at": "2025-03-03T09:00:00+08:00",
+    },
+    "request": {
+        "kind": "refund_only",
+        "reason": "quality_problem",
+        "amount": "120.00",
+        "requested_at": "2025-03-03T10:00:00+08:00",
+    },
+    "logistics": {"status": "signed", "carrier_pickup_at": "2025-03-01T20:00:00+08:00"},
+    "store": {"item_quality_complaint_rate": 0.05},
+}
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.fixture(scope="session")
+def pack() -> refundrules.RulePack:
+    return refundrules.load_rule_pack("pinduoduo")
+
+
+@pytest.fixture
+def case_data() -> dict[str, Any]:
+    return copy.deepcopy(BASE_CASE)
+
+
+@pytest.fixture
+def make_case() -> Callable[..., refundrules.Case]:
+    def build(**changes: Any) -> refundrules.Case:
+        data = copy.deepcopy(BASE_CASE)
+        for dotted, value in changes.items():
+            target = data
+            *parents, leaf = dotted.split("__")
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[leaf] = value
+        return refundrules.Case.model_validate(data)
+
+    return build
+
+
+@pytest.fixture
+def pack_copy(tmp_path: Path) -> Path:
+    """A writable copy of the Pinduoduo pack."""
+    target = tmp_path / "pinduoduo"
+    shutil.copytree(PDD_PACK, target)
+    return target

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from refundrules._cli import EXIT_BAD_CASE, EXIT_BAD_PACK, main
+
+from .conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "01_awaiting_seller.yaml"
+AS_OF = "2025-03-05T12:00:00+08:00"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_predict_text_names_stage_resolution_deadlines_and_rules(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "predict", str(EXAMPLE), "--as-of", AS_OF)
+    assert code == 0
+    assert "Stage:       awaiting seller" in out
+    assert "Deadlines:" in out and "2025-03-06T08:00:00+08:00" in out
+    assert "[decided] awaiting_seller_response" in out
+
+
+def test_predict_json_is_the_prediction_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "predict", str(EXAMPLE), "--as-of", AS_OF, "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["stage"] == "awaiting_seller"
+    assert data["reasons"][0]["rule_id"] == data["resolution"]["rule_id"]
+
+
+def test_bad_case_exits_with_its_code_and_no_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "case.yaml"
+    bad.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace('"39.90"\n  paid_at', '"9.90"\n  paid_at'),
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "predict", str(bad), "--as-of", AS_OF)
+    assert code == EXIT_BAD_CASE
+    assert "request.amount" in err and "Traceback" not in err and out == ""
+
+
+def test_naive_as_of_is_a_bad_case(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "predict", str(EXAMPLE), "--as-of", "2025-03-05T12:00:00")
+    assert code == EXIT_BAD_CASE and "as_of" in err
+
+
+def test_bad_pack_exits_with_its_code(capsys: pytest.CaptureFixture[str], pack_copy: Path) -> None:
+    rules = pack_copy / "rules" / "10_closed.yaml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace("buyer_cancelled, eq", "buyer_cancel, eq"),
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "validate", str(pack_copy))
+    assert code == EXIT_BAD_PACK
+    assert f"{rules}:" in err and "buyer_cancelled_request" in err
+
+
+def test_validate_and_packs_describe_the_bundled_pack(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", "pinduoduo")
+    assert code == 0 and out.startswith("ok: pinduoduo")
+    code, out, _ = run(capsys, "packs")
+    assert code == 0 and "pinduoduo" in out
+
+
+@pytest.mark.parametrize("kind", ["case", "rules", "pack", "parameters", "tests"])
+def test_schema_prints_json_schema(capsys: pytest.CaptureFixture[str], kind: str) -> None:
+    code, out, _ = run(capsys, "schema", kind)
+    assert code == 0 and json.loads(out)["title"].startswith("refundrules")
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["schema", "nonsense"])
+    assert info.value.code == 2
