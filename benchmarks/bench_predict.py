@@ -1,0 +1,141 @@
+"""Predictions per second for a bundled pack, against the raw durable-rules cost of the same facts.
+
+Run:  python benchmarks/bench_predict.py [--pack pinduoduo] [--cases 400] [--rounds 5]
+
+Stages timed on the same cases in the same run (best of --rounds):
+  raw durable    the pack's compiled rulesets registered on a bare durable Host; each case's
+                 already-derived facts asserted and retracted (the engine's own cost: baseline)
+  engine adapter RulePack.fire(facts): our containment around the same calls
+  facts          derive_facts(case, as_of)
+  predict        RulePack.predict(case, as_of): everything (facts, both phases, assembly)
+The ratio predict / raw durable is refundrules' overhead over the engine it wraps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from durable import engine as durable_engine
+
+import refundrules
+from refundrules._conditions import to_durable
+from refundrules._engine import CASE_KIND, DISCRIMINATOR
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sample_cases(count: int) -> list[tuple[refundrules.Case, datetime]]:
+    """The bundled examples at as_of times spread around their windows."""
+    as_of = json.loads((ROOT / "examples" / "as_of.json").read_text(encoding="utf-8"))
+    base = [
+        (refundrules.load_case(ROOT / "examples" / name), datetime.fromisoformat(moment))
+        for name, moment in sorted(as_of.items())
+    ]
+    samples = []
+    for index in range(count):
+        case, moment = base[index % len(base)]
+        shift = timedelta(hours=(index // len(base)) % 96)
+        samples.append((case, moment + shift))
+    return samples
+
+
+class _QuietHost(durable_engine.Host):  # the bare minimum needed to run without a dispatcher
+    def _run(self) -> None:
+        return None
+
+
+def raw_durable(pack: refundrules.RulePack) -> Callable[[dict[str, Any]], list[str]]:
+    """The same decision rules on a bare Host, fired with assert_fact/retract_fact."""
+    fired: list[str] = []
+    rules = sorted(
+        (rule for rule in pack.rules if rule.spec.phase == "decision"),
+        key=lambda rule: rule.spec.priority,
+    )
+    groups = pack._decision_engine._groups
+    host = _QuietHost()
+    names = []
+    for index, group in enumerate(groups):
+        ids = {compiled.rule_id for compiled in group}
+        ruleset = {}
+        for rule in rules:
+            if rule.spec.id in ids:
+                ruleset[rule.spec.id] = {
+                    "all": [{"m": {"$and": [{DISCRIMINATOR: CASE_KIND},
+                                            to_durable(rule.condition)]}}],
+                    "pri": rule.spec.priority,
+                    "run": (lambda rule_id: lambda c: fired.append(rule_id))(rule.spec.id),
+                }
+        name = f"bench-raw-{index}"
+        host.register_rulesets({name: ruleset})
+        names.append(name)
+
+    def fire(facts: dict[str, Any]) -> list[str]:
+        fired.clear()
+        fact = {**facts, "sid": "bench", "id": "case", DISCRIMINATOR: CASE_KIND}
+        for name in names:
+            try:
+                host.assert_fact(name, fact)
+            except durable_engine.MessageNotHandledException:
+                pass
+            try:
+                host.retract_fact(name, {"sid": "bench", "id": "case"})
+            except durable_engine.MessageNotHandledException:
+                pass
+        return list(fired)
+
+    return fire
+
+
+def best_rate(work: Callable[[], None], items: int, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return items / best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pack", default="pinduoduo")
+    parser.add_argument("--cases", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    pack = refundrules.load_rule_pack(args.pack)
+    samples = sample_cases(args.cases)
+    facts = [pack.facts(case, moment) for case, moment in samples]
+    projected = [{name: f[name] for name in pack._decision_fields} for f in facts]
+    raw = raw_durable(pack)
+    for full, fact in zip(facts, projected, strict=True):
+        assert sorted(raw(fact)) == sorted(pack.fire(full)), "raw and adapter disagree"
+
+    n = len(samples)
+    rates = {
+        "raw durable (baseline)": best_rate(lambda: [raw(f) for f in projected], n, args.rounds),
+        "engine adapter (fire)": best_rate(lambda: [pack.fire(f) for f in facts], n, args.rounds),
+        "facts (derive_facts)": best_rate(
+            lambda: [pack.facts(c, m) for c, m in samples], n, args.rounds
+        ),
+        "predict (end to end)": best_rate(
+            lambda: [pack.predict(c, m) for c, m in samples], n, args.rounds
+        ),
+    }
+    baseline = rates["raw durable (baseline)"]
+    print(f"refundrules {refundrules.__version__} pack {pack.ref.id}@{pack.ref.version} "
+          f"({len(pack.rules)} rules, {pack._decision_engine.ruleset_count} decision rulesets); "
+          f"Python {platform.python_version()}; {n} cases x best of {args.rounds}")
+    print(f"{'stage':<26}{'cases/s':>12}{'us/case':>10}{'x baseline time':>17}")
+    for label, rate in rates.items():
+        print(f"{label:<26}{rate:>12,.0f}{1e6 / rate:>10.1f}{baseline / rate:>17.2f}")
+
+
+if __name__ == "__main__":
+    main()
