@@ -14,6 +14,7 @@ The ratio predict / raw durable is refundrules' overhead over the engine it wrap
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import time
@@ -67,8 +68,9 @@ def raw_durable(pack: refundrules.RulePack) -> Callable[[dict[str, Any]], list[s
         for rule in rules:
             if rule.spec.id in ids:
                 ruleset[rule.spec.id] = {
-                    "all": [{"m": {"$and": [{DISCRIMINATOR: CASE_KIND},
-                                            to_durable(rule.condition)]}}],
+                    "all": [
+                        {"m": {"$and": [{DISCRIMINATOR: CASE_KIND}, to_durable(rule.condition)]}}
+                    ],
                     "pri": rule.spec.priority,
                     "run": (lambda rule_id: lambda c: fired.append(rule_id))(rule.spec.id),
                 }
@@ -80,14 +82,10 @@ def raw_durable(pack: refundrules.RulePack) -> Callable[[dict[str, Any]], list[s
         fired.clear()
         fact = {**facts, "sid": "bench", "id": "case", DISCRIMINATOR: CASE_KIND}
         for name in names:
-            try:
+            with contextlib.suppress(durable_engine.MessageNotHandledException):
                 host.assert_fact(name, fact)
-            except durable_engine.MessageNotHandledException:
-                pass
-            try:
+            with contextlib.suppress(durable_engine.MessageNotHandledException):
                 host.retract_fact(name, {"sid": "bench", "id": "case"})
-            except durable_engine.MessageNotHandledException:
-                pass
         return list(fired)
 
     return fire
@@ -129,9 +127,11 @@ def main() -> None:
         ),
     }
     baseline = rates["raw durable (baseline)"]
-    print(f"refundrules {refundrules.__version__} pack {pack.ref.id}@{pack.ref.version} "
-          f"({len(pack.rules)} rules, {pack._decision_engine.ruleset_count} decision rulesets); "
-          f"Python {platform.python_version()}; {n} cases x best of {args.rounds}")
+    print(
+        f"refundrules {refundrules.__version__} pack {pack.ref.id}@{pack.ref.version} "
+        f"({len(pack.rules)} rules, {pack._decision_engine.ruleset_count} decision rulesets); "
+        f"Python {platform.python_version()}; {n} cases x best of {args.rounds}"
+    )
     print(f"{'stage':<26}{'cases/s':>12}{'us/case':>10}{'x baseline time':>17}")
     for label, rate in rates.items():
         print(f"{label:<26}{rate:>12,.0f}{1e6 / rate:>10.1f}{baseline / rate:>17.2f}")
