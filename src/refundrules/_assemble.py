@@ -42,6 +42,7 @@ _GRANTED = {
     RequestKind.RETURN_AND_REFUND: Resolution.RETURN_AND_REFUND,
     RequestKind.EXCHANGE: Resolution.EXCHANGE,
 }
+_GOODS_GO_BACK = frozenset({Resolution.RETURN_AND_REFUND, Resolution.EXCHANGE})
 _AGAINST_SELLER = frozenset(
     {
         Resolution.FULL_REFUND,
@@ -104,13 +105,15 @@ class DecisionOutcome:
             outcome=outcome,
             refund_amount=self._refund(effect, outcome),
             currency=self._case.order.currency,
-            return_shipping_paid_by=self._shipping_payer(effect),
+            return_shipping_paid_by=self._shipping_payer(effect, outcome),
             decided_by=effect.decided_by,
             final=effect.final,
             rule_id=winner.spec.id,
         )
 
-    def _shipping_payer(self, effect: ResolutionEffect) -> ReturnShippingPayer:
+    def _shipping_payer(self, effect: ResolutionEffect, outcome: Resolution) -> ReturnShippingPayer:
+        if outcome not in _GOODS_GO_BACK:
+            return ReturnShippingPayer.NOT_APPLICABLE
         if effect.return_shipping != "seller_if_at_fault":
             return ReturnShippingPayer(effect.return_shipping)
         at_fault = self._case.request.reason in self._pack.manifest.seller_fault_reasons
@@ -157,12 +160,13 @@ class DecisionOutcome:
             offers = [
                 event.amount
                 for event in self._case.events_until(self._as_of)
-                if event.amount is not None
+                if event.kind is EventKind.SELLER_OFFERED_PARTIAL_REFUND
+                and event.amount is not None
             ]
             amount = offers[-1] if offers else request.amount
         else:
             share = Decimal(str(self._pack.parameter_value(basis.param)))
-            amount = order.paid_amount * share
+            amount = min(order.paid_amount * share, request.amount)
         return min(amount, order.paid_amount).quantize(_CENT, rounding=ROUND_HALF_UP)
 
     def deadlines(self) -> tuple[Deadline, ...]:
@@ -256,6 +260,8 @@ def consequence_facts(
         "seller_response": decision_facts["seller_response"],
         "resolution": resolution.outcome.value,
         "decided_against_seller": against,
+        "decided_by": resolution.decided_by.value,
+        "resolution_final": resolution.final,
         "dispute_recorded": dispute_record,
         "penalty_points_added": points_added,
         "penalty_points_total": float(decision_facts["store_penalty_points"]) + points_added,

@@ -172,7 +172,7 @@ class BuyerProfile(_Model):
 class StoreProfile(_Model):
     penalty_points: Count = 0
     experience_score: Annotated[float, Field(ge=0, le=5)] = 4.5
-    item_quality_complaint_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+    item_quality_complaint_rate: Annotated[float, Field(ge=0, le=1)] | None = None
 
 
 class Case(_Model):

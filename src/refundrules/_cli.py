@@ -82,6 +82,7 @@ def _command_schema(args: argparse.Namespace) -> int:
 
 def _command_test(args: argparse.Namespace) -> int:
     from refundrules._pack_tests import run_pack_tests
+    from refundrules._properties import check_pack_properties
 
     pack = load_rule_pack(args.pack)
     results = run_pack_tests(pack)
@@ -91,8 +92,23 @@ def _command_test(args: argparse.Namespace) -> int:
     if args.verbose:
         for result in results:
             print(f"{'PASS' if result.passed else 'FAIL'} {result.name} ({result.location})")
-    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    return EXIT_CHECK_FAILED if failed else EXIT_OK
+    properties = (
+        [] if args.examples == 0 else check_pack_properties(pack, max_examples=args.examples)
+    )
+    broken = [result for result in properties if not result.passed]
+    for checked in properties:
+        if args.verbose or not checked.passed:
+            print(checked.report())
+    print(
+        f"pack tests: {len(results) - len(failed)} passed, {len(failed)} failed; "
+        f"properties ({args.examples} examples each): {len(properties) - len(broken)} held, "
+        f"{len(broken)} failed"
+    )
+    print(
+        f"{len(results) + len(properties) - len(failed) - len(broken)} passed, "
+        f"{len(failed) + len(broken)} failed"
+    )
+    return EXIT_CHECK_FAILED if failed or broken else EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="run the tests a rule pack ships")
     test.add_argument("pack", metavar="PACK", help="bundled pack name or pack folder")
     test.add_argument("-v", "--verbose", action="store_true", help="list every test")
+    test.add_argument(
+        "--examples",
+        type=int,
+        default=200,
+        metavar="N",
+        help="generated cases per declared property (0 skips properties; default 200)",
+    )
     test.set_defaults(handler=_command_test)
     return parser
 

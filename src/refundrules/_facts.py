@@ -101,9 +101,9 @@ _DECISION_SPECS: tuple[FactSpec, ...] = (
         "hours",
     ),
     _number(
-        "days_from_delivery_to_request",
-        "days from delivery to the request (0 if not delivered)",
-        "days",
+        "hours_from_delivery_to_request",
+        "hours from delivery to the request (0 if not delivered)",
+        "hours",
     ),
     _text("seller_response", (), "the seller's latest response", *SELLER_RESPONSES),
     _number(
@@ -165,12 +165,18 @@ _DECISION_SPECS: tuple[FactSpec, ...] = (
     _number("buyer_complaints_filed", "complaints the buyer has filed"),
     _number("store_penalty_points", "penalty points the store already has", "points"),
     _number("store_experience_score", "the store's experience score (0..5)"),
-    _number("item_quality_complaint_rate", "share of this item's orders with quality complaints"),
+    _flag("item_quality_record_known", "the case gives the item's quality-complaint rate"),
+    _number(
+        "item_quality_complaint_rate",
+        "share of this item's orders with quality complaints (0 if unknown)",
+    ),
 )
 
 _CONSEQUENCE_SPECS: tuple[FactSpec, ...] = (
     _text("resolution", Resolution, "the predicted resolution"),
     _flag("decided_against_seller", "the platform or the system decided for the buyer"),
+    _text("decided_by", Party, "who decides (or is predicted to decide) the resolution"),
+    _flag("resolution_final", "the resolution has already happened (not only predicted)"),
     _flag("dispute_recorded", "a dispute goes on the store's record"),
     _number("penalty_points_added", "penalty points this case adds", "points"),
     _number("penalty_points_total", "store points after this case", "points"),
@@ -320,7 +326,7 @@ def derive_facts(case: Case, as_of: datetime) -> dict[str, FactValue]:
         "request_reason": request.reason.value,
         "paid_amount": paid,
         "requested_amount": requested,
-        "requested_share": round(requested / paid, 6) if paid > 0 else 0.0,
+        "requested_share": requested / paid if paid > 0 else 0.0,
         "order_shipped": shipped_at is not None,
         "goods_delivered": delivered_at is not None,
         "delivery_signed": delivered_at is not None and status is LogisticsStatus.SIGNED,
@@ -334,8 +340,8 @@ def derive_facts(case: Case, as_of: datetime) -> dict[str, FactValue]:
         "hours_since_request": since("request"),
         "shipping_delay_hours": _hours(order.paid_at, shipped_at or as_of),
         "hours_without_carrier_pickup": without_pickup,
-        "days_from_delivery_to_request": (
-            round(max(0.0, _hours(delivered_at, request.requested_at)) / 24.0, 6)
+        "hours_from_delivery_to_request": (
+            max(0.0, _hours(delivered_at, request.requested_at))
             if delivered_at is not None
             else 0.0
         ),
@@ -354,7 +360,7 @@ def derive_facts(case: Case, as_of: datetime) -> dict[str, FactValue]:
         "offer_status": offer_status,
         "hours_since_offer": since("offer"),
         "offered_share": (
-            round(float(latest_offer.amount) / requested, 6)
+            float(latest_offer.amount) / requested
             if latest_offer is not None and latest_offer.amount is not None and requested > 0
             else 0.0
         ),
@@ -386,7 +392,8 @@ def derive_facts(case: Case, as_of: datetime) -> dict[str, FactValue]:
         "buyer_complaints_filed": float(case.buyer.complaints_filed),
         "store_penalty_points": float(case.store.penalty_points),
         "store_experience_score": float(case.store.experience_score),
-        "item_quality_complaint_rate": float(case.store.item_quality_complaint_rate),
+        "item_quality_record_known": case.store.item_quality_complaint_rate is not None,
+        "item_quality_complaint_rate": float(case.store.item_quality_complaint_rate or 0.0),
     }
     return {
         name: _engine_number(value) if isinstance(value, float) else value

@@ -24,6 +24,8 @@ from refundrules._pack_model import (
     PackTest,
     Parameter,
     ParamRef,
+    PropertiesFile,
+    PropertySpec,
     RulesFile,
     RuleSpec,
     TestsFile,
@@ -32,6 +34,7 @@ from refundrules._yaml import YamlDocument, load_yaml_file
 from refundrules.exceptions import CaseError, RulePackError
 
 __all__ = [
+    "CheckedProperty",
     "CheckedRule",
     "LoadedTest",
     "PackDefinition",
@@ -68,6 +71,14 @@ class LoadedTest:
     line: int | None
 
 
+@dataclass(frozen=True, eq=False)
+class CheckedProperty:
+    spec: PropertySpec
+    condition: Condition | None
+    path: str
+    line: int | None
+
+
 @dataclass(frozen=True)
 class PackDefinition:
     """A fully checked pack: manifest, parameters, rules by phase, tests, content hash."""
@@ -78,6 +89,7 @@ class PackDefinition:
     rules: tuple[CheckedRule, ...]
     tests: tuple[LoadedTest, ...]
     content_hash: str
+    properties: tuple[CheckedProperty, ...] = ()
 
     def parameter_value(self, name: str) -> float:
         return self.parameters[name].value
@@ -236,6 +248,7 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
             path=str(root / "rules"),
         )
     tests = _read_tests(root)
+    properties = _read_properties(root, parameters)
     return PackDefinition(
         root=root,
         manifest=manifest,
@@ -243,7 +256,47 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
         rules=tuple(rules),
         tests=tests,
         content_hash=digest.hexdigest(),
+        properties=properties,
     )
+
+
+def _read_properties(
+    root: Path, parameters: Mapping[str, Parameter]
+) -> tuple[CheckedProperty, ...]:
+    file = root / "properties.yaml"
+    if not file.is_file():
+        return ()
+    doc = load_yaml_file(file)
+    properties_file = _validate(PropertiesFile, doc)
+    values = {name: parameter.value for name, parameter in parameters.items()}
+    units = {name: parameter.unit for name, parameter in parameters.items()}
+    checked: list[CheckedProperty] = []
+    seen: set[str] = set()
+    for index, spec in enumerate(properties_file.properties):
+        line = doc.line_of(("properties", index))
+        if spec.id in seen:
+            raise RulePackError(f"property id {spec.id!r} is used twice", path=doc.path, line=line)
+        seen.add(spec.id)
+        condition = None
+        if spec.when is not None:
+            try:
+                condition = check_condition(
+                    spec.when,
+                    facts=DECISION_FACTS,
+                    parameters=values,
+                    key_path=("properties", index, "when"),
+                    units=units,
+                )
+            except ConditionProblem as problem:
+                raise RulePackError(
+                    problem.message,
+                    path=doc.path,
+                    line=doc.line_of(problem.key_path),
+                    field=".".join(map(str, problem.key_path[2:])),
+                    hint=problem.hint,
+                ) from problem
+        checked.append(CheckedProperty(spec=spec, condition=condition, path=doc.path, line=line))
+    return tuple(checked)
 
 
 def _read_parameters(doc: YamlDocument, manifest: PackManifest) -> dict[str, Parameter]:

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from refundrules._vocabulary import (
+    EvidenceKind,
     Party,
     Platform,
     RefundReason,
@@ -35,6 +36,8 @@ __all__ = [
     "PackTest",
     "ParamRef",
     "Parameter",
+    "PropertiesFile",
+    "PropertySpec",
     "RecommendationEffect",
     "ResolutionEffect",
     "RuleSpec",
@@ -248,3 +251,71 @@ class PackTest(_Spec):
 
 class TestsFile(_Spec):
     tests: tuple[PackTest, ...] = Field(min_length=1)
+
+
+class PropertyExpectation(_Spec):
+    """What must hold of every prediction the property covers (each field: one of)."""
+
+    resolution: tuple[Resolution, ...] | None = None
+    not_resolution: tuple[Resolution, ...] | None = None
+    stage: tuple[Stage, ...] | None = None
+    decided_by: tuple[Party, ...] | None = None
+
+
+class EvidenceChange(_Spec):
+    party: Literal["buyer", "seller"]
+    kind: EvidenceKind
+
+
+class CaseChange(_Spec):
+    """How to change a generated case before predicting it again."""
+
+    add_evidence: EvidenceChange
+
+
+class ForbiddenTransition(_Spec):
+    from_: tuple[Resolution, ...] = Field(alias="from", min_length=1)
+    to: tuple[Resolution, ...] = Field(min_length=1)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# What a property's ``given`` (and ``refundrules.testing.evaluations``) may pin.
+GENERATOR_KEYS = frozenset(
+    {"kind", "reason", "seller_move", "shipped", "delivered", "escalated", "paid_amount"}
+)
+
+
+class PropertySpec(_Spec):
+    """A property the pack declares, checked with Hypothesis over generated cases.
+
+    Either ``expect`` (every covered case's prediction satisfies it) or ``change`` with
+    ``forbid`` (changing the case never moves the resolution along a forbidden transition).
+    ``given`` pins the generator (see ``refundrules.testing.evaluations``); ``when`` is a
+    condition over decision facts that selects the cases the property covers.
+    """
+
+    id: Identifier
+    description: str
+    given: dict[str, Any] = Field(default_factory=dict)
+    when: dict[str, Any] | None = None
+    expect: PropertyExpectation | None = None
+    change: CaseChange | None = None
+    forbid: tuple[ForbiddenTransition, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> PropertySpec:
+        unknown = sorted(set(self.given) - GENERATOR_KEYS)
+        if unknown:
+            raise ValueError(
+                f"'given' cannot pin {unknown}; it pins {', '.join(sorted(GENERATOR_KEYS))}"
+            )
+        if (self.expect is None) == (self.change is None):
+            raise ValueError("a property has either 'expect' or 'change' (with 'forbid')")
+        if (self.change is None) != (not self.forbid):
+            raise ValueError("'change' and 'forbid' go together")
+        return self
+
+
+class PropertiesFile(_Spec):
+    properties: tuple[PropertySpec, ...] = Field(min_length=1)

@@ -17,7 +17,7 @@ pack's parameters define: exactly at a window's end, one second before and one a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from refundrules._case import Case
 from refundrules._conditions import holds
+from refundrules._pack_model import GENERATOR_KEYS, Parameter
 from refundrules._prediction import Prediction
 from refundrules._rulepack import RulePack
 from refundrules._vocabulary import (
@@ -54,54 +55,56 @@ Evaluation = tuple[Case, datetime]
 SELLER_MOVES = ("none", "agreed", "refused", "partial_offer")
 _CHINA = timezone(timedelta(hours=8))
 _EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=_CHINA)
-_FIXABLE = frozenset(
-    {"kind", "reason", "seller_move", "shipped", "delivered", "escalated", "paid_amount"}
-)
+_FIXABLE = GENERATOR_KEYS
 
 
 class InvariantError(AssertionError):
     """An invariant of a rule pack does not hold; the message names the case and the rules."""
 
 
-def _seconds(pack: RulePack, unit: str, value: float) -> int:
+def _seconds(unit: str, value: float) -> int:
     return round(value * (3600 if unit == "hours" else 86400))
 
 
-def threshold_offsets(pack: RulePack) -> st.SearchStrategy[int]:
+def _parameters(packs: Sequence[RulePack]) -> list[Parameter]:
+    return [parameter for pack in packs for parameter in pack.parameters.values()]
+
+
+def threshold_offsets(*packs: RulePack) -> st.SearchStrategy[int]:
     """Offsets in seconds: every time parameter's length −1 s, exactly, +1 s, or anything."""
     edges: set[int] = {0, 1}
-    for parameter in pack.parameters.values():
+    for parameter in _parameters(packs):
         if parameter.unit in ("hours", "days"):
             values = [parameter.value, *(alt.value for alt in parameter.alternatives)]
             for value in values:
-                length = _seconds(pack, parameter.unit, value)
+                length = _seconds(parameter.unit, value)
                 edges.update({length - 1, length, length + 1})
     ordered = sorted(edge for edge in edges if edge >= 0)
     return st.one_of(st.sampled_from(ordered), st.integers(0, 30 * 86400))
 
 
-def _money_points(pack: RulePack) -> list[Decimal]:
+def _money_points(packs: Sequence[RulePack]) -> list[Decimal]:
     cent = Decimal("0.01")
     points = {Decimal("0.01"), Decimal("9.90"), Decimal("39.90"), Decimal("199.00")}
-    for parameter in pack.parameters.values():
+    for parameter in _parameters(packs):
         if parameter.unit == "currency":
             value = Decimal(str(parameter.value)).quantize(cent)
             points.update({value - cent, value, value + cent})
     return sorted(point for point in points if point > 0)
 
 
-def _count_points(pack: RulePack, unit: str) -> st.SearchStrategy[int]:
+def _count_points(packs: Sequence[RulePack], unit: str) -> st.SearchStrategy[int]:
     edges = {0, 1}
-    for parameter in pack.parameters.values():
+    for parameter in _parameters(packs):
         if parameter.unit == unit:
             value = int(parameter.value)
             edges.update({max(0, value - 1), value, value + 1})
     return st.one_of(st.sampled_from(sorted(edges)), st.integers(0, 60))
 
 
-def _ratio_points(pack: RulePack) -> st.SearchStrategy[float]:
+def _ratio_points(packs: Sequence[RulePack]) -> st.SearchStrategy[float]:
     edges = {0.0, 1.0}
-    for parameter in pack.parameters.values():
+    for parameter in _parameters(packs):
         if parameter.unit == "ratio":
             edges.add(parameter.value)
     return st.one_of(st.sampled_from(sorted(edges)), st.floats(0, 1, allow_nan=False))
@@ -112,15 +115,16 @@ def _iso(moment: datetime) -> str:
 
 
 @st.composite
-def _evaluation(draw: st.DrawFn, pack: RulePack, fixed: dict[str, Any]) -> Evaluation:
-    offset = threshold_offsets(pack)
+def _evaluation(draw: st.DrawFn, packs: tuple[RulePack, ...], fixed: dict[str, Any]) -> Evaluation:
+    pack = packs[0]
+    offset = threshold_offsets(*packs)
 
     def pick(name: str, strategy: st.SearchStrategy[Any]) -> Any:
         return fixed[name] if name in fixed else draw(strategy)
 
     paid_at = _EPOCH + timedelta(minutes=draw(st.integers(0, 60 * 24 * 300)))
     money = st.one_of(
-        st.sampled_from(_money_points(pack)),
+        st.sampled_from(_money_points(packs)),
         st.decimals(Decimal("0.01"), Decimal("5000"), places=2, allow_nan=False),
     )
     paid = Decimal(str(pick("paid_amount", money))).quantize(Decimal("0.01"))
@@ -244,15 +248,15 @@ def _evaluation(draw: st.DrawFn, pack: RulePack, fixed: dict[str, Any]) -> Evalu
         "evidence": evidence,
         "logistics": logistics,
         "buyer": {
-            "account_age_days": draw(_count_points(pack, "days")),
-            "refund_requests_90d": draw(_count_points(pack, "count")),
-            "negative_reviews": draw(_count_points(pack, "count")),
-            "complaints_filed": draw(_count_points(pack, "count")),
+            "account_age_days": draw(_count_points(packs, "days")),
+            "refund_requests_90d": draw(_count_points(packs, "count")),
+            "negative_reviews": draw(_count_points(packs, "count")),
+            "complaints_filed": draw(_count_points(packs, "count")),
         },
         "store": {
-            "penalty_points": draw(_count_points(pack, "points")),
+            "penalty_points": draw(_count_points(packs, "points")),
             "experience_score": draw(st.floats(0, 5, allow_nan=False)),
-            "item_quality_complaint_rate": draw(_ratio_points(pack)),
+            "item_quality_complaint_rate": draw(_ratio_points(packs)),
         },
     }
     case = Case.model_validate(data)
@@ -262,10 +266,13 @@ def _evaluation(draw: st.DrawFn, pack: RulePack, fixed: dict[str, Any]) -> Evalu
     return case, as_of
 
 
-def evaluations(pack: RulePack, **fixed: Any) -> st.SearchStrategy[Evaluation]:
+def evaluations(
+    pack: RulePack, *, also: Sequence[RulePack] = (), **fixed: Any
+) -> st.SearchStrategy[Evaluation]:
     """``(case, as_of)`` pairs for ``pack``, with ``as_of`` landing on and around thresholds.
 
-    ``fixed`` pins parts of the case: ``kind``, ``reason``, ``seller_move`` (one of
+    ``also`` adds the thresholds of other packs (e.g. the new version in a diff). ``fixed``
+    pins parts of the case: ``kind``, ``reason``, ``seller_move`` (one of
     :data:`SELLER_MOVES`), ``shipped``, ``delivered``, ``escalated``, ``paid_amount``.
     """
     unknown = set(fixed) - _FIXABLE
@@ -273,12 +280,14 @@ def evaluations(pack: RulePack, **fixed: Any) -> st.SearchStrategy[Evaluation]:
         raise TypeError(f"cannot fix {sorted(unknown)}; fixable: {', '.join(sorted(_FIXABLE))}")
     if fixed.get("seller_move", "none") not in SELLER_MOVES:
         raise ValueError(f"seller_move must be one of {SELLER_MOVES}")
-    return _evaluation(pack, dict(fixed))
+    return _evaluation((pack, *also), dict(fixed))
 
 
-def cases(pack: RulePack, **fixed: Any) -> st.SearchStrategy[Case]:
-    """Valid cases for ``pack`` (see :func:`evaluations` for ``fixed``)."""
-    return evaluations(pack, **fixed).map(lambda evaluation: evaluation[0])
+def cases(
+    pack: RulePack, *, also: Sequence[RulePack] = (), **fixed: Any
+) -> st.SearchStrategy[Case]:
+    """Valid cases for ``pack`` (see :func:`evaluations` for ``also`` and ``fixed``)."""
+    return evaluations(pack, also=also, **fixed).map(lambda evaluation: evaluation[0])
 
 
 # --- invariants --------------------------------------------------------------------------
