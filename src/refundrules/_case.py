@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
@@ -84,7 +85,7 @@ class Order(_Model):
 class RefundRequest(_Model):
     kind: RequestKind
     reason: RefundReason
-    amount: Money
+    amount: PositiveMoney
     requested_at: AwareDatetime
     description: str | None = None
 
@@ -295,8 +296,8 @@ def _consistency_problems(case: Case) -> Iterable[tuple[str, str]]:
         if needs is not None and not (needs[0] & seen):
             yield (f"{path}.kind", f"'{event.kind.value}' needs {needs[1]} before it")
         offer = event.amount if event.kind is EventKind.SELLER_OFFERED_PARTIAL_REFUND else None
-        if offer is not None and offer > request.amount:
-            yield (f"{path}.amount", "a partial offer above the requested amount")
+        if offer is not None and not Decimal(0) < offer <= request.amount:
+            yield (f"{path}.amount", "a partial offer is above 0 and at most the requested amount")
         if event.kind in _RETURN_EVENTS and request.kind is RequestKind.REFUND_ONLY:
             yield (f"{path}.kind", f"'{event.kind.value}' is impossible on a refund-only request")
         seen.add(event.kind)

@@ -11,6 +11,9 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
+
+import yaml
 
 from refundrules._case import load_case
 from refundrules._loader import bundled_pack_names
@@ -111,6 +114,81 @@ def _command_test(args: argparse.Namespace) -> int:
     return EXIT_CHECK_FAILED if failed or broken else EXIT_OK
 
 
+def _side_text(label: str, side: Any) -> list[str]:
+    lines = [
+        f"    {label}: stage {side.stage}, {side.resolution} {side.refund_amount}, "
+        f"points +{side.penalty_points_added:g} — decided by {', '.join(side.deciding_rules)}"
+    ]
+    lines += [f"      because {line}" for line in side.because]
+    return lines
+
+
+def _command_diff(args: argparse.Namespace) -> int:
+    from refundrules._diff import compare_rule_packs, load_replay
+
+    old, new = load_rule_pack(args.old_pack), load_rule_pack(args.new_pack)
+    replay = load_replay(args.replay) if args.replay else []
+    diff = compare_rule_packs(
+        old, new, examples=args.examples, replay=replay, allow=args.allow or ()
+    )
+    if args.format == "json":
+        print(diff.model_dump_json(indent=2))
+        return EXIT_CHECK_FAILED if diff.disallowed else EXIT_OK
+    total = diff.examples
+    share = f"{100 * diff.changed / total:.1f}%" if total else "n/a"
+    rate = f"{total / diff.seconds:,.0f}" if diff.seconds else "n/a"
+    print(
+        f"diff {diff.old.id} {diff.old.version} ({diff.old.content_hash[:12]}) -> "
+        f"{diff.new.id} {diff.new.version} ({diff.new.content_hash[:12]})"
+    )
+    print(
+        f"{diff.generated} generated + {diff.replayed} replayed cases; {diff.changed} changed "
+        f"({share}); {diff.seconds:g} s ({rate} cases/s incl. shrinking)"
+    )
+    if not diff.transitions:
+        print("no outcome changed")
+        return EXIT_OK
+    print(f"{'transition':<52}{'cases':>7}  allowed")
+    for report in diff.transitions:
+        print(f"{report.label:<52}{report.count:>7}  {'yes' if report.allowed else 'NO'}")
+    for number, report in enumerate(diff.transitions, start=1):
+        kind = "smallest example (shrunk by Hypothesis)" if report.shrunk else "example"
+        print(f"\n[{number}] {report.label} — {kind}, as_of {report.as_of.isoformat()}:")
+        case_text = yaml.safe_dump(report.case, allow_unicode=True, sort_keys=False)
+        print("\n".join(f"    {line}" for line in case_text.splitlines()))
+        print("\n".join(_side_text("old", report.old) + _side_text("new", report.new)))
+    if diff.disallowed:
+        print(f"\n{len(diff.disallowed)} transition(s) not allowed (use --allow 'OLD->NEW')")
+        return EXIT_CHECK_FAILED
+    return EXIT_OK
+
+
+def _command_coverage(args: argparse.Namespace) -> int:
+    from refundrules._coverage import measure_coverage
+
+    pack = load_rule_pack(args.pack)
+    report = measure_coverage(pack, examples=args.examples, search=args.search)
+    if args.format == "json":
+        print(report.model_dump_json(indent=2))
+        return EXIT_CHECK_FAILED if report.unexplained else EXIT_OK
+    print(f"coverage of {pack.ref.id} {pack.ref.version} ({len(pack.rules)} rules)")
+    for source in report.sources:
+        fired = sum(1 for count in source.fired.values() if count)
+        print(f"\n{source.source} ({source.cases} cases): {fired}/{len(source.fired)} rules fired")
+        print(f"  never fired:            {', '.join(source.never_fired) or '-'}")
+        print(f"  fired, never decided:   {', '.join(source.fired_never_decided) or '-'}")
+        print(f"  stages never reached:   {', '.join(source.unreached_stages) or '-'}")
+        print(f"  resolutions never reached: {', '.join(source.unreached_resolutions) or '-'}")
+    if report.witnesses:
+        print("\ntargeted search for the gaps in generated cases:")
+        for witness in report.witnesses:
+            found = f"witness found (as_of {witness.as_of})" if witness.found else "not found"
+            print(f"  {witness.rule_id}: {found}")
+    unexplained = report.unexplained
+    print(f"\nunexplained dead rules: {', '.join(unexplained) or 'none'}")
+    return EXIT_CHECK_FAILED if unexplained else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="refundrules",
@@ -153,6 +231,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="generated cases per declared property (0 skips properties; default 200)",
     )
     test.set_defaults(handler=_command_test)
+
+    diff = commands.add_parser("diff", help="which disputes end differently under a new pack")
+    diff.add_argument("old_pack", metavar="OLD_PACK")
+    diff.add_argument("new_pack", metavar="NEW_PACK")
+    diff.add_argument(
+        "--examples", type=int, default=200, metavar="N", help="generated cases (default 200)"
+    )
+    diff.add_argument(
+        "--replay",
+        metavar="CASES.jsonl",
+        help='recorded cases, one {"case": ..., "as_of": ...} per line',
+    )
+    diff.add_argument(
+        "--allow",
+        action="append",
+        metavar="'OLD->NEW'",
+        help="an accepted transition (glob patterns; repeatable)",
+    )
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.set_defaults(handler=_command_diff)
+
+    coverage = commands.add_parser("coverage", help="rules that never fire or never decide")
+    coverage.add_argument("pack", metavar="PACK")
+    coverage.add_argument(
+        "--examples", type=int, default=500, metavar="N", help="generated cases (default 500)"
+    )
+    coverage.add_argument(
+        "--search",
+        type=int,
+        default=300,
+        metavar="N",
+        help="targeted search budget per gap (default 300; 0 skips)",
+    )
+    coverage.add_argument("--format", choices=("text", "json"), default="text")
+    coverage.set_defaults(handler=_command_coverage)
     return parser
 
 

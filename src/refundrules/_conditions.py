@@ -35,6 +35,7 @@ __all__ = [
     "ConditionProblem",
     "Leaf",
     "check_condition",
+    "closeness",
     "describe_leaf",
     "holds",
     "path_count",
@@ -366,6 +367,19 @@ def satisfied_leaves(condition: Condition, facts: Mapping[str, FactValue]) -> li
         if holds(child, facts):
             return satisfied_leaves(child, facts)
     return []
+
+
+def closeness(condition: Condition, facts: Mapping[str, FactValue]) -> float:
+    """How nearly ``condition`` holds, 0..1: the share of leaves that hold on the best path.
+
+    A search heuristic for test tooling (guiding Hypothesis toward a rule), never a verdict.
+    """
+    if isinstance(condition, Leaf):
+        return 1.0 if _leaf_holds(condition, facts) else 0.0
+    scores = [closeness(child, facts) for child in condition.children]
+    if isinstance(condition, AllOf):
+        return sum(scores) / len(scores)
+    return max(scores)
 
 
 def _show(value: FactValue | tuple[str, ...]) -> str:
