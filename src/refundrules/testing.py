@@ -27,8 +27,12 @@ from hypothesis import strategies as st
 
 from refundrules._case import Case
 from refundrules._conditions import holds
+from refundrules._coverage import CoverageReport, measure_coverage
+from refundrules._diff import PackDiff, compare_rule_packs, load_replay
 from refundrules._pack_model import GENERATOR_KEYS, Parameter
+from refundrules._pack_tests import PackTestResult, run_pack_tests
 from refundrules._prediction import Prediction
+from refundrules._properties import PropertyResult, check_pack_properties
 from refundrules._rulepack import RulePack
 from refundrules._vocabulary import (
     EventKind,
@@ -42,13 +46,22 @@ from refundrules._vocabulary import (
 
 __all__ = [
     "SELLER_MOVES",
+    "CoverageReport",
     "InvariantError",
+    "PackDiff",
+    "PackTestResult",
+    "PropertyResult",
     "cases",
     "check_determinism",
     "check_explanations_agree",
     "check_isolation",
+    "check_pack_properties",
     "check_totality",
+    "compare_rule_packs",
     "evaluations",
+    "load_replay",
+    "measure_coverage",
+    "run_pack_tests",
     "threshold_offsets",
 ]
 
