@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXAMPLE ?= examples/01_awaiting_seller.yaml
-AS_OF ?= 2025-03-05T12:00:00+08:00
+EXAMPLE ?= examples/06_platform_reviewing_low_value.yaml
+AS_OF ?= 2025-04-17T15:00:00+08:00
 
 .PHONY: example test lint typecheck check wheel-check bench clean
 

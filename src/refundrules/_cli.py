@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -282,6 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EvaluationError as exc:
         print(f"refundrules: evaluation failed: {exc}", file=sys.stderr)
         return EXIT_EVALUATION
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) stopped reading: not an error; silence the final flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     return code
 
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from refundrules._prediction import Prediction
+from refundrules._vocabulary import ReturnShippingPayer
 
 __all__ = ["render_text"]
 
 
 def _label(value: str) -> str:
     return value.replace("_", " ")
+
+
+def _shipping(prediction: Prediction) -> str:
+    payer = prediction.resolution.return_shipping_paid_by
+    if payer is ReturnShippingPayer.NOT_APPLICABLE:
+        return "no goods go back"
+    return f"return shipping paid by {payer.value}"
 
 
 def render_text(prediction: Prediction) -> str:
@@ -22,8 +30,7 @@ def render_text(prediction: Prediction) -> str:
         f"Stage:       {_label(prediction.stage.value)}",
         f"Resolution:  {_label(resolution.outcome.value)} ({settled}, by {resolution.decided_by.value}"
         f"; rule {resolution.rule_id})",
-        f"Refund:      {resolution.refund_amount} {resolution.currency}; return shipping paid by "
-        f"{_label(resolution.return_shipping_paid_by.value)}",
+        f"Refund:      {resolution.refund_amount} {resolution.currency}; {_shipping(prediction)}",
     ]
     lines.append("Deadlines:" if prediction.deadlines else "Deadlines:   none running")
     for deadline in prediction.deadlines:
