@@ -260,6 +260,8 @@ class PropertyExpectation(_Spec):
     not_resolution: tuple[Resolution, ...] | None = None
     stage: tuple[Stage, ...] | None = None
     decided_by: tuple[Party, ...] | None = None
+    max_penalty_points_added: float | None = None
+    dispute_record: bool | None = None
 
 
 class EvidenceChange(_Spec):

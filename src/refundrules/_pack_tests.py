@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from refundrules._loader import LoadedTest
 from refundrules._prediction import Prediction
@@ -44,6 +45,14 @@ class PackTestResult:
         return "\n".join(lines)
 
 
+def _show(value: object) -> str:
+    if isinstance(value, Enum):
+        return repr(value.value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(item) for item in value) + "]"
+    return repr(value)
+
+
 def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
     """Every way ``prediction`` differs from what ``test`` expects, as sentences."""
     expect = test.spec.expect
@@ -51,7 +60,7 @@ def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
 
     def compare(label: str, expected: object, actual: object) -> None:
         if expected is not None and expected != actual:
-            found.append(f"{label}: expected {expected!r}, predicted {actual!r}")
+            found.append(f"{label}: expected {_show(expected)}, predicted {_show(actual)}")
 
     resolution = prediction.resolution
     compare("stage", expect.stage, prediction.stage)

@@ -87,6 +87,18 @@ def _expectation_problem(prop: CheckedProperty, prediction: Prediction) -> str |
             return f"expected {label} in [{wanted}]; predicted {_summary(prediction)}"
     if expect.not_resolution is not None and outcome in expect.not_resolution:
         return f"resolution {outcome.value} is excluded; predicted {_summary(prediction)}"
+    consequences = prediction.seller_consequences
+    ceiling = expect.max_penalty_points_added
+    if ceiling is not None and consequences.penalty_points_added > ceiling:
+        return (
+            f"expected at most {ceiling:g} penalty points; predicted "
+            f"+{consequences.penalty_points_added:g} ({_summary(prediction)})"
+        )
+    if expect.dispute_record is not None and consequences.dispute_record != expect.dispute_record:
+        return (
+            f"expected dispute record {expect.dispute_record}; predicted "
+            f"{consequences.dispute_record} ({_summary(prediction)})"
+        )
     return None
 
 

@@ -1,0 +1,93 @@
+"""The README and the "change a rule safely" tutorial show real output: re-run them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import PDD_PACK, ROOT
+
+TUTORIAL = (ROOT / "docs" / "tutorial-change-a-rule.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+CLI = [sys.executable, "-m", "refundrules"]
+
+
+def console_block(document: str, command: str) -> str:
+    """The documented output of ``$ command`` (up to the end of its block)."""
+    start = document.index(f"$ {command}\n") + len(command) + 3
+    return document[start:document.index("```", start)].rstrip("\n")
+
+
+def run(args: list[str], cwd: Path) -> tuple[int, str]:
+    done = subprocess.run(CLI + args, cwd=cwd, capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout.rstrip("\n")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tutorial")
+    my_pack = root / "my-pack"
+    shutil.copytree(PDD_PACK, my_pack)
+    params = my_pack / "parameters.yaml"
+    params.write_text(
+        params.read_text(encoding="utf-8").replace(
+            "seller_response_window_hours:\n    value: 48",
+            "seller_response_window_hours:\n    value: 36",
+        ),
+        encoding="utf-8",
+    )
+    manifest = my_pack / "pack.yaml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace('version: "0.1.0"', 'version: "0.2.0"'),
+        encoding="utf-8",
+    )
+    return root
+
+
+def test_tutorial_diff_output_is_real(workspace: Path) -> None:
+    command = "refundrules diff pinduoduo my-pack --examples 200"
+    expected = console_block(TUTORIAL, command)
+    code, out = run(command.split()[1:], workspace)
+    assert f"{out}\n[exit {code}]" == expected
+
+
+def test_tutorial_allow_makes_the_diff_pass(workspace: Path) -> None:
+    command = (
+        "refundrules diff pinduoduo my-pack --examples 200 "
+        "--allow 'stage:*->closed' --allow 'points:+0->+2'"
+    )
+    expected = console_block(TUTORIAL, command)
+    args = ["diff", "pinduoduo", "my-pack", "--examples", "200",
+            "--allow", "stage:*->closed", "--allow", "points:+0->+2"]
+    code, out = run(args, workspace)
+    assert code == 0
+    head = "\n".join(out.splitlines()[:6])
+    assert f"{head}\n[exit {code}]" == expected
+
+
+def test_tutorial_validate_output_is_real(workspace: Path) -> None:
+    code, out = run(["validate", "my-pack"], workspace)
+    assert code == 0 and out == console_block(TUTORIAL, "refundrules validate my-pack")
+
+
+def test_readme_example_output_is_real() -> None:
+    block = README[README.index("```text\n") + 8:]
+    documented = block[:block.index("\n...\n")]
+    code, out = run(["predict", "examples/06_platform_reviewing_low_value.yaml",
+                     "--as-of", "2025-04-17T15:00:00+08:00"], ROOT)
+    assert code == 0 and out.startswith(documented)
+
+
+def test_readme_python_snippet_runs(capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    snippet = re.search(r"```python\n(.*?)```", README, re.S)
+    assert snippet is not None
+    monkeypatch.chdir(ROOT)
+    exec(compile(snippet.group(1), "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert out.startswith("platform_reviewing refund_without_return")
