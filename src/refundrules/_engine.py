@@ -34,7 +34,14 @@ from durable import engine as durable_engine
 
 from refundrules.exceptions import EngineError
 
-__all__ = ["CASE_KIND", "MAX_PATHS_PER_RULESET", "CompiledRule", "RuleEngine"]
+__all__ = [
+    "CASE_KIND",
+    "MAX_PATHS_PER_RULESET",
+    "CompiledRule",
+    "RuleBudgetError",
+    "RuleEngine",
+    "partition_rules",
+]
 
 CASE_KIND = "__refundrules_case__"
 DISCRIMINATOR = "$kind"
@@ -64,19 +71,28 @@ class _SynchronousHost(durable_engine.Host):  # type: ignore[misc]
         return None
 
 
-def partition_rules(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
-    """Split rules, in order, into groups whose paths + depth stay within the budget.
+class RuleBudgetError(ValueError):
+    """One rule alone exceeds the engine's match budget; ``rule_id`` names it."""
 
-    A single rule over the budget raises ``ValueError`` (the loader reports it with the rule id).
+    def __init__(self, message: str, rule_id: str) -> None:
+        super().__init__(message)
+        self.rule_id = rule_id
+
+
+def partition_rules(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
+    """Split rules, in agenda order, into groups whose paths + depth stay within the budget.
+
+    A single rule over the budget raises :class:`RuleBudgetError` (a ``ValueError``).
     """
     groups: list[list[CompiledRule]] = []
     current: list[CompiledRule] = []
     paths = depth = 0
-    for rule in rules:
+    for rule in sorted(rules, key=lambda rule: rule.priority):  # stable: ties keep rule order
         if rule.paths + rule.depth > MAX_PATHS_PER_RULESET:
-            raise ValueError(
+            raise RuleBudgetError(
                 f"rule {rule.rule_id!r} has {rule.paths} match paths of depth up to "
-                f"{rule.depth}; the engine allows {MAX_PATHS_PER_RULESET} in all"
+                f"{rule.depth}; the engine allows {MAX_PATHS_PER_RULESET} in all",
+                rule.rule_id,
             )
         if current and paths + rule.paths + max(depth, rule.depth) > MAX_PATHS_PER_RULESET:
             groups.append(current)
@@ -202,7 +218,8 @@ class RuleEngine:
             fact[DISCRIMINATOR] = CASE_KIND
             for name in self._names:
                 self._assert_one(name, fact)
-            return list(fired)
+            # durable runs a rule's action once per satisfied `$or` path: a rule is one rule.
+            return list(dict.fromkeys(fired))
 
     def _assert_one(self, name: str, fact: dict[str, Any]) -> None:
         assert self._host is not None

@@ -22,8 +22,14 @@ from refundrules._assemble import (
 )
 from refundrules._case import Case
 from refundrules._conditions import Condition, path_count, referenced_facts, to_durable
-from refundrules._engine import CompiledRule, RuleEngine
-from refundrules._facts import FactValue, derive_facts
+from refundrules._engine import CompiledRule, RuleBudgetError, RuleEngine
+from refundrules._facts import (
+    CONSEQUENCE_FACTS,
+    DECISION_FACTS,
+    FactSpec,
+    FactValue,
+    derive_facts,
+)
 from refundrules._loader import CheckedRule, LoadedTest, PackDefinition, read_pack
 from refundrules._pack_model import PackManifest, Parameter
 from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
@@ -58,15 +64,41 @@ def _compile(label: str, rules: list[CheckedRule]) -> tuple[RuleEngine, frozense
         fields |= referenced_facts(rule.condition)
     try:
         engine = RuleEngine(label, compiled)
-    except ValueError as exc:
-        offender = next((rule for rule in rules if rule.spec.id in str(exc)), None)
+    except RuleBudgetError as exc:
+        offender = next(rule for rule in rules if rule.spec.id == exc.rule_id)
         raise RulePackError(
-            str(exc),
-            path=offender.path if offender else None,
-            line=offender.line if offender else None,
-            rule_id=offender.spec.id if offender else None,
+            str(exc), path=offender.path, line=offender.line, rule_id=offender.spec.id
         ) from exc
     return engine, frozenset(fields)
+
+
+def _typed(
+    facts: Mapping[str, FactValue], names: frozenset[str], specs: Mapping[str, FactSpec]
+) -> dict[str, FactValue]:
+    """The facts the engine needs, each checked against its declared type.
+
+    durable-rules compares a number given as text *as text* ("100.00" <= 50 holds), so a
+    wrongly typed fact is refused here rather than silently mis-compared.
+    """
+    projected: dict[str, FactValue] = {}
+    for name in names:
+        if name not in facts:
+            raise EvaluationError(f"fact {name!r} is missing")
+        value, spec = facts[name], specs[name]
+        if spec.kind == "number":
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif spec.kind == "boolean":
+            ok = isinstance(value, bool)
+        else:
+            ok = isinstance(value, str) and value in spec.values
+        if not ok:
+            raise EvaluationError(
+                f"fact {name!r} must be a {spec.kind}"
+                + (f" out of {', '.join(spec.values)}" if spec.kind == "text" else "")
+                + f"; got {value!r}"
+            )
+        projected[name] = value
+    return projected
 
 
 class RulePack:
@@ -143,14 +175,17 @@ class RulePack:
         return derive_facts(case, self._as_of(as_of))
 
     def fire(self, facts: Mapping[str, FactValue]) -> list[str]:
-        """The decision rules durable-rules fires for ``facts``, in agenda order."""
-        return self._decision_engine.fire({name: facts[name] for name in self._decision_fields})
+        """The decision rules durable-rules fires for ``facts``, in agenda order.
+
+        ``facts`` are checked against their declared types first (see :meth:`facts`).
+        """
+        return self._decision_engine.fire(_typed(facts, self._decision_fields, DECISION_FACTS))
 
     def fire_consequences(self, facts: Mapping[str, FactValue]) -> list[str]:
         if self._consequence_engine is None:
             return []
         return self._consequence_engine.fire(
-            {name: facts[name] for name in self._consequence_fields}
+            _typed(facts, self._consequence_fields, CONSEQUENCE_FACTS)
         )
 
     @staticmethod
