@@ -18,7 +18,8 @@ example: $(STAMP)  ## predict the bundled example case
 	$(BIN)/refundrules predict $(EXAMPLE) --as-of $(AS_OF)
 
 test: $(STAMP)  ## the test suite (unit, pack tests, hazard regressions, properties)
-	$(BIN)/python -m pytest --cov=refundrules --cov-branch --cov-report=term:skip-covered
+	$(BIN)/python -m coverage run -m pytest
+	$(BIN)/python -m coverage report --skip-covered
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -79,7 +79,7 @@ def test_failing_pack_test_reads_expected_vs_predicted(pack_copy: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert completed.returncode == 1
-    assert "stage: expected <Stage.AWAITING_SELLER" in completed.stdout
+    assert "stage: expected 'awaiting_seller', predicted 'closed'" in completed.stdout
     assert "rules fired:" in completed.stdout
 
 
