@@ -91,3 +91,41 @@ def test_readme_python_snippet_runs(capsys: pytest.CaptureFixture[str],
     exec(compile(snippet.group(1), "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert out.startswith("platform_reviewing refund_without_return")
+
+
+PROPERTY_STEP = """
+  - id: agreeing_in_time_costs_no_points
+    description: A seller who agrees within the response window gets no penalty points and no dispute record.
+    given: {seller_move: agreed, kind: refund_only}
+    when:
+      all:
+        - {fact: seller_silence_hours, lt: {param: seller_response_window_hours}}
+        - {fact: buyer_cancelled, eq: false}
+    expect:
+      max_penalty_points_added: 0
+      dispute_record: false
+"""
+
+
+def test_tutorial_test_output_is_real(workspace: Path) -> None:
+    command = "refundrules test my-pack --examples 200"
+    code, out = run(command.split()[1:], workspace)
+    assert code == 1 and out == console_block(TUTORIAL, command)
+
+
+def test_tutorial_property_and_broken_priority(workspace: Path) -> None:
+    assert PROPERTY_STEP.strip() in TUTORIAL
+    broken = workspace / "broken-pack"
+    shutil.copytree(workspace / "my-pack", broken)
+    properties = broken / "properties.yaml"
+    properties.write_text(properties.read_text(encoding="utf-8") + PROPERTY_STEP,
+                          encoding="utf-8")
+    rulings = broken / "rules" / "40_intervention.yaml"
+    rulings.write_text(
+        rulings.read_text(encoding="utf-8").replace("    priority: 102\n", "    priority: 1102\n"),
+        encoding="utf-8",
+    )
+    code, out = run(["test", "broken-pack", "--examples", "200"], workspace)
+    documented = console_block(TUTORIAL, "refundrules test broken-pack --examples 200")
+    assert documented.startswith("...\n")
+    assert code == 1 and out.endswith(documented.removeprefix("...\n"))

@@ -394,6 +394,16 @@ def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseE
             message = f"unknown field {name!r}" + (
                 f" (did you mean {close[0]!r}?)" if close else ""
             )
+        elif error["type"] == "enum":
+            allowed = [
+                part.strip().strip("'")
+                for part in str(error.get("ctx", {}).get("expected", ""))
+                .replace(" or ", ", ")
+                .split(",")
+            ]
+            close = difflib.get_close_matches(str(error.get("input")), allowed, n=1)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
         elif error["type"] == "timezone_aware":
             message = "a timezone is required (e.g. '2025-03-01T10:00:00+08:00'); got a naive time"
         problems.append((path, message))

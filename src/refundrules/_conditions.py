@@ -192,6 +192,8 @@ def _param_value(
     spec: FactSpec, param: str, value: float, unit: str | None, key_path: KeyPath
 ) -> float:
     """The parameter's value in the fact's unit (a time parameter in days vs an hours fact)."""
+    if unit is None:  # no unit information (direct use of check_condition)
+        return value
     if spec.unit in ("hours", "days") or unit in ("hours", "days"):
         factor = _TIME_FACTOR.get((str(spec.unit), str(unit)))
         if factor is None:
@@ -201,6 +203,14 @@ def _param_value(
                 key_path,
             )
         return value * factor
+    # Unit-less facts (counts, shares, scores) take count or ratio parameters.
+    compatible = (spec.unit,) if spec.unit is not None else ("count", "ratio")
+    if unit not in compatible:
+        raise ConditionProblem(
+            f"fact {spec.name!r} is in {spec.unit or 'no unit'} but parameter {param!r} "
+            f"is in {unit}",
+            key_path,
+        )
     return value
 
 

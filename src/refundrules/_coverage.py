@@ -117,9 +117,7 @@ def measure_coverage(pack: RulePack, *, examples: int = 500, search: int = 1000)
 
     from refundrules.testing import evaluations
 
-    tested = [
-        pack.predict(test.case, datetime.fromisoformat(test.spec.as_of)) for test in pack.tests
-    ]
+    tested = [pack.predict(test.case, test.spec.as_of) for test in pack.tests]
     sources = [_tally(pack, "pack tests", tested)]
     if examples > 0:
         generated: list[Prediction] = []
@@ -138,7 +136,7 @@ def measure_coverage(pack: RulePack, *, examples: int = 500, search: int = 1000)
             generated.append(pack.predict(case, as_of))  # type: ignore[arg-type]
 
         explore()
-        sources.append(_tally(pack, f"{examples} generated cases", generated))
+        sources.append(_tally(pack, "generated cases", generated))
     witnesses = []
     if examples > 0 and search > 0:
         gaps = dict.fromkeys((*sources[-1].never_fired, *sources[-1].fired_never_decided))

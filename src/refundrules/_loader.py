@@ -378,6 +378,20 @@ def _check_rule_references(
             line=doc.line_of((*base, "then")),
             rule_id=spec.id,
         )
+    ignored = []
+    if effects.decides:
+        ignored += [name for name in ("compensation", "buyer_signals") if getattr(effects, name)]
+    if spec.phase == "consequence":
+        ignored += [name for name in ("deadlines", "compensation") if getattr(effects, name)]
+    if ignored:
+        kind = "a deciding rule" if effects.decides else "a consequence-phase rule"
+        raise RulePackError(
+            f"{kind} cannot carry {' or '.join(ignored)}; put it in a separate additive "
+            "decision rule",
+            path=doc.path,
+            line=doc.line_of((*base, "then", ignored[0])),
+            rule_id=spec.id,
+        )
     if spec.phase == "decision" and effects.sanction is not None:
         raise RulePackError(
             "sanctions depend on the points total: use phase 'consequence'",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from refundrules._vocabulary import (
     EvidenceKind,
@@ -223,7 +223,7 @@ class TestExpectation(_Spec):
     resolution: Resolution | None = None
     refund_amount: float | None = None
     return_shipping: ReturnShippingPayer | None = None
-    decided_by: str | None = None
+    resolution_rule: str | None = None
     fired: tuple[str, ...] = ()
     not_fired: tuple[str, ...] = ()
     penalty_points_added: float | None = None
@@ -239,7 +239,7 @@ class PackTest(_Spec):
     description: str | None = None
     case: dict[str, Any] | None = None
     case_file: str | None = None
-    as_of: str
+    as_of: AwareDatetime
     expect: TestExpectation
 
     @model_validator(mode="after")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 
 from refundrules._loader import LoadedTest
@@ -72,7 +71,7 @@ def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
             round(float(resolution.refund_amount), 2),
         )
     compare("return_shipping", expect.return_shipping, resolution.return_shipping_paid_by)
-    compare("decided_by", expect.decided_by, resolution.rule_id)
+    compare("resolution_rule", expect.resolution_rule, resolution.rule_id)
     consequences = prediction.seller_consequences
     compare("penalty_points_added", expect.penalty_points_added, consequences.penalty_points_added)
     compare("dispute_record", expect.dispute_record, consequences.dispute_record)
@@ -110,8 +109,7 @@ def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
 
 def run_pack_test(pack: RulePack, test: LoadedTest) -> PackTestResult:
     try:
-        as_of = datetime.fromisoformat(test.spec.as_of)
-        prediction = pack.predict(test.case, as_of)
+        prediction = pack.predict(test.case, test.spec.as_of)
     except (ValueError, RefundRulesError) as exc:
         return PackTestResult(test, None, (f"prediction failed: {exc}",))
     return PackTestResult(test, prediction, tuple(check_expectations(test, prediction)))

@@ -208,6 +208,16 @@ class RulePack:
                     )
                 ]
             )
+        if case.order.currency != self.manifest.currency:
+            raise CaseError(
+                [
+                    (
+                        "order.currency",
+                        f"this pack's amounts are in {self.manifest.currency}, "
+                        f"the case is in {case.order.currency}",
+                    )
+                ]
+            )
         moment = self._as_of(as_of)
         facts = derive_facts(case, moment)
         fired = self.fire(facts)
@@ -258,7 +268,7 @@ class RulePack:
             deadlines=outcome.deadlines(),
             seller_consequences=consequences,
             buyer_flags=buyer_flags(contributors),
-            recommended_actions=recommendations((*outcome.deciders, *contributors)),
+            recommended_actions=recommendations((*outcome.effective, *contributors)),
             reasons=tuple(reasons),
             fired_rules=(*fired, *later_ids),
             pack=self.ref,
