@@ -135,3 +135,13 @@ def test_load_case_missing_file_is_a_case_error(tmp_path: Path) -> None:
 def test_json_round_trip(case_data: dict[str, Any]) -> None:
     case = Case.model_validate(case_data)
     assert Case.model_validate_json(case.model_dump_json()) == case
+
+
+def test_misspelt_enum_value_gets_a_suggestion(case_data: dict[str, Any]) -> None:
+    case_data["request"]["reason"] = "quality_problm"
+    assert "did you mean 'quality_problem'" in errors_of(case_data)["request.reason"]
+
+
+def test_zero_refund_request_is_rejected(case_data: dict[str, Any]) -> None:
+    case_data["request"]["amount"] = "0"
+    assert "request.amount" in errors_of(case_data)

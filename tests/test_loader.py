@@ -161,3 +161,24 @@ def test_failed_load_leaves_no_pack_behind(pack_copy: Path) -> None:
     with pytest.raises(RulePackError):
         result = refundrules.load_rule_pack(pack_copy)
     assert result is None
+
+
+def test_effect_that_would_be_ignored_is_refused(pack_copy: Path) -> None:
+    rules = pack_copy / "rules" / "10_closed.yaml"
+    edit(
+        rules,
+        "      resolution: {outcome: request_closed, refund: none, decided_by: buyer, final: true}\n",
+        "      resolution: {outcome: request_closed, refund: none, decided_by: buyer, final: true}\n"
+        "      buyer_signals: [{flag: odd, signal: cancelled}]\n",
+    )
+    with pytest.raises(RulePackError, match="cannot carry buyer_signals") as info:
+        read_pack(pack_copy)
+    assert info.value.rule_id == "buyer_cancelled_request"
+
+
+def test_parameter_of_the_wrong_unit_is_refused(pack_copy: Path) -> None:
+    rules = pack_copy / "rules" / "50_compensation.yaml"
+    edit(rules, "{fact: paid_amount, lte: {param: low_value_threshold}}",
+         "{fact: paid_amount, lte: {param: sanction_threshold_points}}")
+    with pytest.raises(RulePackError, match="is in currency but parameter"):
+        read_pack(pack_copy)

@@ -115,3 +115,22 @@ def test_predictions_carry_the_pack_identity(
     prediction = pack.predict(make_case(), REQUEST)
     assert prediction.pack == pack.ref
     assert len(prediction.pack.content_hash) == 64
+
+
+def test_case_in_another_currency_is_rejected(
+    pack: RulePack, make_case: Callable[..., Case]
+) -> None:
+    with pytest.raises(CaseError) as info:
+        pack.predict(make_case(order__currency="USD"), REQUEST)
+    assert info.value.field == "order.currency"
+
+
+def test_public_fire_refuses_wrongly_typed_facts(
+    pack: RulePack, make_case: Callable[..., Case]
+) -> None:
+    from refundrules import EvaluationError
+
+    facts = pack.facts(make_case(), REQUEST)
+    facts["paid_amount"] = "100.00"
+    with pytest.raises(EvaluationError, match="paid_amount"):
+        pack.fire(facts)
