@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from refundrules._case import Case, case_error_from
 from refundrules._conditions import Condition, ConditionProblem, check_condition
-from refundrules._facts import CONSEQUENCE_FACTS, DECISION_FACTS
+from refundrules._facts import CONSEQUENCE_FACTS, DECISION_FACTS, FactSpec
 from refundrules._pack_model import (
     PackManifest,
     PackTest,
@@ -192,7 +192,6 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
     manifest_doc = load_yaml_file(manifest_file)
     manifest = _validate(PackManifest, manifest_doc)
     parameters = _read_parameters(load_yaml_file(parameters_file), manifest)
-    values = {name: parameter.value for name, parameter in parameters.items()}
 
     rules: list[CheckedRule] = []
     seen_ids: dict[str, str] = {}
@@ -223,23 +222,9 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
             seen_priorities[(spec.phase, spec.priority)] = spec.id
             _check_rule_references(spec, manifest, parameters, doc, index)
             facts = DECISION_FACTS if spec.phase == "decision" else CONSEQUENCE_FACTS
-            try:
-                condition = check_condition(
-                    spec.when,
-                    facts=facts,
-                    parameters=values,
-                    key_path=("rules", index, "when"),
-                    units={name: parameter.unit for name, parameter in parameters.items()},
-                )
-            except ConditionProblem as problem:
-                raise RulePackError(
-                    problem.message,
-                    path=doc.path,
-                    line=doc.line_of(problem.key_path),
-                    rule_id=spec.id,
-                    field=".".join(map(str, problem.key_path[2:])),
-                    hint=problem.hint,
-                ) from problem
+            condition = _checked_condition(
+                spec.when, facts, parameters, doc, ("rules", index, "when"), spec.id
+            )
             rules.append(CheckedRule(spec=spec, condition=condition, path=doc.path, line=line))
 
     if not any(rule.spec.then.decides and rule.spec.phase == "decision" for rule in rules):
@@ -260,6 +245,34 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
     )
 
 
+def _checked_condition(
+    raw: Any,
+    facts: Mapping[str, FactSpec],
+    parameters: Mapping[str, Parameter],
+    doc: YamlDocument,
+    key_path: tuple[str | int, ...],
+    rule_id: str | None,
+) -> Condition:
+    """Check a ``when`` tree; a problem becomes a RulePackError at its own line."""
+    try:
+        return check_condition(
+            raw,
+            facts=facts,
+            parameters={name: parameter.value for name, parameter in parameters.items()},
+            key_path=key_path,
+            units={name: parameter.unit for name, parameter in parameters.items()},
+        )
+    except ConditionProblem as problem:
+        raise RulePackError(
+            problem.message,
+            path=doc.path,
+            line=doc.line_of(problem.key_path),
+            rule_id=rule_id,
+            field=".".join(map(str, problem.key_path[2:])),
+            hint=problem.hint,
+        ) from problem
+
+
 def _read_properties(
     root: Path, parameters: Mapping[str, Parameter]
 ) -> tuple[CheckedProperty, ...]:
@@ -268,8 +281,6 @@ def _read_properties(
         return ()
     doc = load_yaml_file(file)
     properties_file = _validate(PropertiesFile, doc)
-    values = {name: parameter.value for name, parameter in parameters.items()}
-    units = {name: parameter.unit for name, parameter in parameters.items()}
     checked: list[CheckedProperty] = []
     seen: set[str] = set()
     for index, spec in enumerate(properties_file.properties):
@@ -279,22 +290,9 @@ def _read_properties(
         seen.add(spec.id)
         condition = None
         if spec.when is not None:
-            try:
-                condition = check_condition(
-                    spec.when,
-                    facts=DECISION_FACTS,
-                    parameters=values,
-                    key_path=("properties", index, "when"),
-                    units=units,
-                )
-            except ConditionProblem as problem:
-                raise RulePackError(
-                    problem.message,
-                    path=doc.path,
-                    line=doc.line_of(problem.key_path),
-                    field=".".join(map(str, problem.key_path[2:])),
-                    hint=problem.hint,
-                ) from problem
+            condition = _checked_condition(
+                spec.when, DECISION_FACTS, parameters, doc, ("properties", index, "when"), None
+            )
         checked.append(CheckedProperty(spec=spec, condition=condition, path=doc.path, line=line))
     return tuple(checked)
 

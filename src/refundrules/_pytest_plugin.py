@@ -58,18 +58,11 @@ class PackTestFile(pytest.File):
                 yield PackTestItem.from_parent(self, name=test.spec.name, pack=pack, test=test)
 
 
-class PackTestItem(pytest.Item):
-    def __init__(self, *, pack: RulePack, test: LoadedTest, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.pack = pack
-        self.test = test
+class _PackItem(pytest.Item):
+    """An item whose failure is a :class:`PackCheckFailure` report, pointing at a YAML line."""
 
-    def runtest(self) -> None:
-        from refundrules._pack_tests import run_pack_test
-
-        result = run_pack_test(self.pack, self.test)
-        if not result.passed:
-            raise PackCheckFailure(result.report())
+    line: int | None = None
+    kind = "pack item"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, PackCheckFailure):
@@ -77,7 +70,24 @@ class PackTestItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, (self.test.line or 1) - 1, f"pack test {self.name}"
+        return self.path, (self.line or 1) - 1, f"{self.kind} {self.name}"
+
+
+class PackTestItem(_PackItem):
+    kind = "pack test"
+
+    def __init__(self, *, pack: RulePack, test: LoadedTest, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pack = pack
+        self.test = test
+        self.line = test.line
+
+    def runtest(self) -> None:
+        from refundrules._pack_tests import run_pack_test
+
+        result = run_pack_test(self.pack, self.test)
+        if not result.passed:
+            raise PackCheckFailure(result.report())
 
 
 class PackPropertiesFile(pytest.File):
@@ -87,11 +97,14 @@ class PackPropertiesFile(pytest.File):
             yield PackPropertyItem.from_parent(self, name=prop.spec.id, pack=pack, prop=prop)
 
 
-class PackPropertyItem(pytest.Item):
+class PackPropertyItem(_PackItem):
+    kind = "pack property"
+
     def __init__(self, *, pack: RulePack, prop: CheckedProperty, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.pack = pack
         self.prop = prop
+        self.line = prop.line
 
     def runtest(self) -> None:
         from refundrules._properties import check_property
@@ -100,14 +113,6 @@ class PackPropertyItem(pytest.Item):
         result = check_property(self.pack, self.prop, max_examples=examples)
         if not result.passed:
             raise PackCheckFailure(result.report())
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, PackCheckFailure):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, (self.prop.line or 1) - 1, f"pack property {self.name}"
 
 
 class PackCheckFailure(AssertionError):
