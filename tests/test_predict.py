@@ -134,3 +134,18 @@ def test_public_fire_refuses_wrongly_typed_facts(
     facts["paid_amount"] = "100.00"
     with pytest.raises(EvaluationError, match="paid_amount"):
         pack.fire(facts)
+
+
+def test_request_before_the_pack_is_in_force_is_flagged(
+    pack: RulePack, make_case: Callable[..., Case]
+) -> None:
+    early = make_case(
+        order__paid_at="2023-06-01T10:00:00+08:00",
+        order__shipped_at="2023-06-01T18:00:00+08:00",
+        order__delivered_at="2023-06-03T09:00:00+08:00",
+        logistics={"status": "signed"},
+        request__requested_at="2023-06-03T10:00:00+08:00",
+    )
+    prediction = pack.predict(early, at("2023-06-03T12:00:00+08:00"))
+    assert prediction.warnings and "predates this pack" in prediction.warnings[0]
+    assert pack.predict(make_case(), REQUEST).warnings == ()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -96,6 +97,10 @@ class PackManifest(_Spec):
     def _check_dates(self) -> PackManifest:
         if self.effective_to is not None and self.effective_to < self.effective_from:
             raise ValueError("effective_to is before effective_from")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {self.timezone!r}") from exc
         return self
 
 

@@ -135,3 +135,4 @@ class Prediction(_Out):
     reasons: tuple[Reason, ...]
     fired_rules: tuple[str, ...]
     pack: PackRef
+    warnings: tuple[str, ...] = ()

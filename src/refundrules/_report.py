@@ -65,6 +65,8 @@ def render_text(prediction: Prediction) -> str:
         lines.append("Recommended:")
         for action in prediction.recommended_actions:
             lines.append(f"  - {_label(action.action)}: {action.why} [{action.rule_id}]")
+    for warning in prediction.warnings:
+        lines.append(f"Warning:     {warning}")
     lines.append("Reasons:")
     for reason in prediction.reasons:
         cited = ", ".join(f"{source.key} ({source.confidence})" for source in reason.sources)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from refundrules._assemble import (
     buyer_flags,
@@ -272,7 +273,24 @@ class RulePack:
             reasons=tuple(reasons),
             fired_rules=(*fired, *later_ids),
             pack=self.ref,
+            warnings=self._warnings(case),
         )
+
+    def _warnings(self, case: Case) -> tuple[str, ...]:
+        """Reasons to doubt the prediction that are not errors (e.g. a pack not yet in force)."""
+        manifest = self.manifest
+        requested = case.request.requested_at.astimezone(ZoneInfo(manifest.timezone)).date()
+        if requested < manifest.effective_from:
+            return (
+                f"the request ({requested}) predates this pack, in force from "
+                f"{manifest.effective_from}; the rules then may have differed",
+            )
+        if manifest.effective_to is not None and requested > manifest.effective_to:
+            return (
+                f"the request ({requested}) is after this pack's last day in force "
+                f"({manifest.effective_to})",
+            )
+        return ()
 
 
 def load_rule_pack(name_or_path: str | Path) -> RulePack:
