@@ -25,6 +25,7 @@ import itertools
 import math
 import threading
 import uuid
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,16 @@ import durable_rules_engine
 from durable import engine as durable_engine
 
 from refundrules.exceptions import EngineError
+
+# durable-rules calls datetime.utcfromtimestamp, deprecated since Python 3.12, inside every
+# action dispatch. Under `-W error` that would turn into an engine failure, so this one
+# warning from durable's own module is silenced.
+warnings.filterwarnings(
+    "ignore",
+    message=r"datetime\.datetime\.utcfromtimestamp",
+    category=DeprecationWarning,
+    module=r"durable\.engine",
+)
 
 __all__ = [
     "CASE_KIND",
