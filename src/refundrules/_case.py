@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, Self
 
 import yaml
 from pydantic import (
@@ -247,8 +247,6 @@ class Case(_Model):
     def events_until(self, as_of: datetime) -> tuple[Event, ...]:
         """The timeline as it stood at ``as_of`` (events after it have not happened yet)."""
         return tuple(event for event in self.timeline if event.at <= as_of)
-
-    schema_title: ClassVar[str] = "refundrules case"
 
 
 def _consistency_problems(case: Case) -> Iterable[tuple[str, str]]:

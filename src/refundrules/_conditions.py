@@ -39,6 +39,7 @@ __all__ = [
     "describe_leaf",
     "holds",
     "path_count",
+    "path_depth",
     "referenced_facts",
     "satisfied_leaves",
     "to_durable",
@@ -328,6 +329,14 @@ def to_durable(condition: Condition) -> dict[str, Any]:
         return _leaf_to_durable(condition)
     key = "$and" if isinstance(condition, AllOf) else "$or"
     return {key: [to_durable(child) for child in condition.children]}
+
+
+def path_depth(condition: Condition) -> int:
+    """The most tests one match path chains (the engine's stack grows with it)."""
+    if isinstance(condition, Leaf):
+        return 1
+    depths = [path_depth(child) for child in condition.children]
+    return sum(depths) if isinstance(condition, AllOf) else max(depths)
 
 
 def path_count(condition: Condition) -> int:

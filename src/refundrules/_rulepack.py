@@ -22,7 +22,7 @@ from refundrules._assemble import (
     sanctions,
 )
 from refundrules._case import Case
-from refundrules._conditions import Condition, path_count, referenced_facts, to_durable
+from refundrules._conditions import path_count, path_depth, referenced_facts, to_durable
 from refundrules._engine import CompiledRule, RuleBudgetError, RuleEngine
 from refundrules._facts import (
     CONSEQUENCE_FACTS,
@@ -40,15 +40,6 @@ from refundrules.exceptions import CaseError, EvaluationError, RulePackError
 __all__ = ["RulePack", "load_rule_pack"]
 
 
-def _depth(condition: Condition) -> int:
-    from refundrules._conditions import AllOf, Leaf
-
-    if isinstance(condition, Leaf):
-        return 1
-    depths = [_depth(child) for child in condition.children]
-    return sum(depths) if isinstance(condition, AllOf) else max(depths)
-
-
 def _compile(label: str, rules: list[CheckedRule]) -> tuple[RuleEngine, frozenset[str]]:
     compiled = [
         CompiledRule(
@@ -56,7 +47,7 @@ def _compile(label: str, rules: list[CheckedRule]) -> tuple[RuleEngine, frozense
             priority=rule.spec.priority,
             condition=to_durable(rule.condition),
             paths=path_count(rule.condition),
-            depth=_depth(rule.condition),
+            depth=path_depth(rule.condition),
         )
         for rule in sorted(rules, key=lambda rule: rule.spec.priority)
     ]
