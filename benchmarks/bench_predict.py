@@ -91,20 +91,25 @@ def raw_durable(pack: refundrules.RulePack) -> Callable[[dict[str, Any]], list[s
     return fire
 
 
-def best_rate(work: Callable[[], None], items: int, rounds: int) -> float:
-    best = float("inf")
+def best_rates(
+    stages: dict[str, Callable[[], object]], items: int, rounds: int
+) -> dict[str, float]:
+    """Cases per second for each stage, best of ``rounds``. Rounds are interleaved across the
+    stages so that a noisy neighbour slows all of them alike and the ratios stay meaningful."""
+    best = dict.fromkeys(stages, float("inf"))
     for _ in range(rounds):
-        start = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - start)
-    return items / best
+        for label, work in stages.items():
+            start = time.perf_counter()
+            work()
+            best[label] = min(best[label], time.perf_counter() - start)
+    return {label: items / seconds for label, seconds in best.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pack", default="pinduoduo")
     parser.add_argument("--cases", type=int, default=400)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
 
     pack = refundrules.load_rule_pack(args.pack)
@@ -116,16 +121,16 @@ def main() -> None:
         assert sorted(raw(fact)) == sorted(pack.fire(full)), "raw and adapter disagree"
 
     n = len(samples)
-    rates = {
-        "raw durable (baseline)": best_rate(lambda: [raw(f) for f in projected], n, args.rounds),
-        "engine adapter (fire)": best_rate(lambda: [pack.fire(f) for f in facts], n, args.rounds),
-        "facts (derive_facts)": best_rate(
-            lambda: [pack.facts(c, m) for c, m in samples], n, args.rounds
-        ),
-        "predict (end to end)": best_rate(
-            lambda: [pack.predict(c, m) for c, m in samples], n, args.rounds
-        ),
-    }
+    rates = best_rates(
+        {
+            "raw durable (baseline)": lambda: [raw(f) for f in projected],
+            "engine adapter (fire)": lambda: [pack.fire(f) for f in facts],
+            "facts (derive_facts)": lambda: [pack.facts(c, m) for c, m in samples],
+            "predict (end to end)": lambda: [pack.predict(c, m) for c, m in samples],
+        },
+        n,
+        args.rounds,
+    )
     baseline = rates["raw durable (baseline)"]
     print(
         f"refundrules {refundrules.__version__} pack {pack.ref.id}@{pack.ref.version} "
