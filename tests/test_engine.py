@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import math
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from refundrules import EngineError
 from refundrules._engine import CompiledRule, RuleEngine
@@ -35,3 +39,16 @@ def test_closed_engine_refuses_to_fire() -> None:
     engine.close()
     with pytest.raises(EngineError, match="closed"):
         engine.fire({"x": 1})
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_float_check_accepts_exactly_the_floats_written_without_exponent(value: float) -> None:
+    from refundrules._engine import _check_engine_value
+
+    plain = math.isfinite(value) and "e" not in repr(value)
+    try:
+        _check_engine_value("x", value, "unit")
+        accepted = True
+    except EngineError:
+        accepted = False
+    assert accepted == plain

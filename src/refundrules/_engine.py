@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 import threading
 import uuid
 import warnings
@@ -116,15 +115,21 @@ def partition_rules(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
     return groups
 
 
+_PLAIN_TYPES = (bool, str, int)
+
+
 def _check_engine_value(name: str, value: Any, label: str) -> None:
     """Only values durable-rules compares exactly: bool, str, int, and finite plain floats.
 
     Its C parser rejects exponent forms such as ``1e-06`` (error 204) and compares mixed
-    types as text, so anything else is refused here, before the engine sees it.
+    types as text, so anything else is refused here, before the engine sees it. Python writes
+    a float without an exponent exactly when it is 0 or 1e-4 <= |x| < 1e16 (NaN and the
+    infinities fail that test too).
     """
-    if isinstance(value, bool | str | int):
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
         return
-    if isinstance(value, float) and math.isfinite(value) and "e" not in repr(value):
+    if kind is float and (value == 0.0 or 1e-4 <= abs(value) < 1e16):
         return
     raise EngineError(
         f"fact {name!r} = {value!r} cannot be sent to durable-rules exactly "
