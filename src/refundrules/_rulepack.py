@@ -212,7 +212,9 @@ class RulePack:
             )
         moment = self._as_of(as_of)
         facts = derive_facts(case, moment)
-        fired = self.fire(facts)
+        # derive_facts types every fact by construction (tests/test_facts.py), so the per-fact
+        # type check of the public fire() is skipped on this hot path.
+        fired = self._decision_engine.fire({name: facts[name] for name in self._decision_fields})
         outcome = decide(self._definition, self._rules, case, moment, fired)
         if outcome.stage_rule is None or outcome.resolution_rule is None:
             missing = "stage" if outcome.stage_rule is None else "resolution"
@@ -230,7 +232,13 @@ class RulePack:
         later_facts = consequence_facts(
             facts, resolution, outcome.dispute_record(), points_added, signal_count
         )
-        later_ids = self.fire_consequences(later_facts)
+        later_ids = (
+            self._consequence_engine.fire(
+                {name: later_facts[name] for name in self._consequence_fields}
+            )
+            if self._consequence_engine is not None
+            else []
+        )
         later = tuple(self._rules[rule_id] for rule_id in later_ids)
         contributors = (*outcome.additive, *later)
         reasons: list[Reason] = [
