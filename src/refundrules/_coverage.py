@@ -149,7 +149,7 @@ def _search_witness(pack: RulePack, rule_id: str, budget: int) -> Witness:
     steering Hypothesis with how nearly the rule's condition holds."""
     from datetime import datetime
 
-    from refundrules.testing import evaluations
+    from refundrules.testing import SELLER_MOVES, evaluations
 
     rule = pack.rule(rule_id)
     must_decide = rule.spec.then.decides
@@ -165,20 +165,27 @@ def _search_witness(pack: RulePack, rule_id: str, budget: int) -> Witness:
             r.rule_id == rule_id and r.role == "decided" for r in prediction.reasons
         )
 
-    try:
-        case, as_of = find(
-            evaluations(pack),
-            hits,
-            settings=settings(
-                max_examples=budget,
-                database=None,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-                phases=(Phase.generate, Phase.target, Phase.shrink),
-            ),
-            random=Random(_SEED),
-        )
-    except NoSuchExample:
+    # One search per seller move: deep paths (returns, rulings) hang off a particular move,
+    # and pinning it makes them reachable within the same total budget.
+    share = max(1, budget // len(SELLER_MOVES))
+    for move in SELLER_MOVES:
+        try:
+            case, as_of = find(
+                evaluations(pack, seller_move=move),
+                hits,
+                settings=settings(
+                    max_examples=share,
+                    database=None,
+                    deadline=None,
+                    suppress_health_check=list(HealthCheck),
+                    phases=(Phase.generate, Phase.target, Phase.shrink),
+                ),
+                random=Random(_SEED),
+            )
+        except NoSuchExample:
+            continue
+        break
+    else:
         return Witness(rule_id=rule_id, found=False, decided=False)
     return Witness(
         rule_id=rule_id,
