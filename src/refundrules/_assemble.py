@@ -93,10 +93,6 @@ class DecisionOutcome:
             effects.resolution is None or rule is self.resolution_rule
         )
 
-    @property
-    def complete(self) -> bool:
-        return self.stage_rule is not None and self.resolution_rule is not None
-
     def resolution(self, winner: CheckedRule) -> PredictedResolution:
         effect = winner.spec.then.resolution
         assert effect is not None

@@ -70,12 +70,6 @@ class CoverageReport(_Out):
         )
         return tuple(sorted(gaps - settled - covered_by_tests))
 
-    @property
-    def dead_rules(self) -> tuple[str, ...]:
-        """Rules no source ever fired."""
-        fired = {rule for source in self.sources for rule in source.fired}
-        return tuple(rule for rule in self.sources[0].never_fired if rule not in fired)
-
 
 def _tally(pack: RulePack, source: str, predictions: Iterable[Prediction]) -> SourceCoverage:
     fired: Counter[str] = Counter()
