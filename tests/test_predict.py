@@ -149,3 +149,15 @@ def test_request_before_the_pack_is_in_force_is_flagged(
     prediction = pack.predict(early, at("2023-06-03T12:00:00+08:00"))
     assert prediction.warnings and "predates this pack" in prediction.warnings[0]
     assert pack.predict(make_case(), REQUEST).warnings == ()
+
+
+def test_naive_or_early_as_of_is_a_case_error_in_predict(
+    pack: RulePack, make_case: Callable[..., Case]
+) -> None:
+    from datetime import datetime
+
+    with pytest.raises(CaseError, match="timezone"):
+        pack.predict(make_case(), datetime(2025, 3, 4, 10))
+    with pytest.raises(CaseError) as info:
+        pack.predict(make_case(), REQUEST - timedelta(seconds=1))
+    assert info.value.field == "as_of"

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from refundrules._case import Case, Event
 from refundrules._conditions import describe_leaf, satisfied_leaves
-from refundrules._facts import FactValue, time_anchors
+from refundrules._facts import FactValue
 from refundrules._loader import CheckedRule, PackDefinition
 from refundrules._pack_model import ResolutionEffect
 from refundrules._prediction import (
@@ -34,7 +34,7 @@ from refundrules._vocabulary import (
     ReturnShippingPayer,
 )
 
-__all__ = ["DecisionOutcome", "consequence_facts", "decide", "reasons_for"]
+__all__ = ["DecisionOutcome", "consequence_facts", "reasons_for"]
 
 _CENT = Decimal("0.01")
 _GRANTED = {
@@ -64,6 +64,7 @@ class DecisionOutcome:
         case: Case,
         as_of: datetime,
         fired: Sequence[str],
+        anchors: Mapping[str, datetime],
     ) -> None:
         fired_rules = [rules[rule_id] for rule_id in fired]
         by_priority = sorted(fired_rules, key=lambda rule: rule.spec.priority)
@@ -86,6 +87,7 @@ class DecisionOutcome:
         self._pack = pack
         self._case = case
         self._as_of = as_of
+        self._anchors = anchors
 
     def _wins_all(self, rule: CheckedRule) -> bool:
         effects = rule.spec.then
@@ -167,7 +169,7 @@ class DecisionOutcome:
 
     def deadlines(self) -> tuple[Deadline, ...]:
         contributors = [*self.effective, *self.additive]
-        anchors = time_anchors(self._case, self._as_of)
+        anchors = self._anchors
         found: list[Deadline] = []
         for rule in contributors:
             for effect in rule.spec.then.deadlines:
@@ -222,16 +224,6 @@ class DecisionOutcome:
             for rule in rules
             for effect in rule.spec.then.compensation
         )
-
-
-def decide(
-    pack: PackDefinition,
-    rules: Mapping[str, CheckedRule],
-    case: Case,
-    as_of: datetime,
-    fired: Sequence[str],
-) -> DecisionOutcome:
-    return DecisionOutcome(pack, rules, case, as_of, fired)
 
 
 def consequence_facts(

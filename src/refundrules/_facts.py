@@ -231,8 +231,27 @@ def _first(events: tuple[Event, ...], *kinds: EventKind) -> Event | None:
     return None
 
 
+def _check_as_of(case: Case, as_of: datetime) -> None:
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise CaseError([("as_of", "a timezone is required; got a naive time")])
+    if as_of < case.request.requested_at:
+        raise CaseError(
+            [
+                (
+                    "as_of",
+                    f"as_of {as_of.isoformat()} is before the request "
+                    f"({case.request.requested_at.isoformat()})",
+                )
+            ]
+        )
+
+
 def time_anchors(case: Case, as_of: datetime) -> dict[str, datetime]:
-    """The moments deadlines are counted from, as they stood at ``as_of`` (absent if not yet)."""
+    """The moments deadlines are counted from, as they stood at ``as_of`` (absent if not yet).
+
+    Raises :class:`CaseError` (field ``as_of``) like :func:`derive_facts`.
+    """
+    _check_as_of(case, as_of)
     events = case.events_until(as_of)
     anchors: dict[str, datetime] = {
         "payment": case.order.paid_at,
@@ -257,26 +276,18 @@ def time_anchors(case: Case, as_of: datetime) -> dict[str, datetime]:
     return anchors
 
 
-def derive_facts(case: Case, as_of: datetime) -> dict[str, FactValue]:
+def derive_facts(
+    case: Case, as_of: datetime, anchors: Mapping[str, datetime] | None = None
+) -> dict[str, FactValue]:
     """The decision-phase facts of ``case`` at ``as_of`` (timezone-aware, not before the request).
 
     Raises :class:`CaseError` (field ``as_of``) for a naive ``as_of`` or one before the request.
     """
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        raise CaseError([("as_of", "a timezone is required; got a naive time")])
-    if as_of < case.request.requested_at:
-        raise CaseError(
-            [
-                (
-                    "as_of",
-                    f"as_of {as_of.isoformat()} is before the request "
-                    f"({case.request.requested_at.isoformat()})",
-                )
-            ]
-        )
+    _check_as_of(case, as_of)
     order, request = case.order, case.request
     events = case.events_until(as_of)
-    anchors = time_anchors(case, as_of)
+    if anchors is None:
+        anchors = time_anchors(case, as_of)
 
     shipped_at = anchors.get("shipment")
     delivered_at = anchors.get("delivery")

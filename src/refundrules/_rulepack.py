@@ -14,9 +14,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from refundrules._assemble import (
+    DecisionOutcome,
     buyer_flags,
     consequence_facts,
-    decide,
     reasons_for,
     recommendations,
     sanctions,
@@ -30,6 +30,7 @@ from refundrules._facts import (
     FactSpec,
     FactValue,
     derive_facts,
+    time_anchors,
 )
 from refundrules._loader import CheckedRule, LoadedTest, PackDefinition, read_pack
 from refundrules._pack_model import PackManifest, Parameter
@@ -211,11 +212,12 @@ class RulePack:
                 ]
             )
         moment = self._as_of(as_of)
-        facts = derive_facts(case, moment)
+        anchors = time_anchors(case, moment)
+        facts = derive_facts(case, moment, anchors)
         # derive_facts types every fact by construction (tests/test_facts.py), so the per-fact
         # type check of the public fire() is skipped on this hot path.
         fired = self._decision_engine.fire({name: facts[name] for name in self._decision_fields})
-        outcome = decide(self._definition, self._rules, case, moment, fired)
+        outcome = DecisionOutcome(self._definition, self._rules, case, moment, fired, anchors)
         if outcome.stage_rule is None or outcome.resolution_rule is None:
             missing = "stage" if outcome.stage_rule is None else "resolution"
             raise EvaluationError(

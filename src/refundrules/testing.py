@@ -221,11 +221,6 @@ def _evaluation(
                 )
             ).value
     requested_at = latest + timedelta(seconds=draw(offset))
-    if "carrier_pickup_at" in logistics:
-        # keep the pickup inside the known past of the order
-        pickup = datetime.fromisoformat(logistics["carrier_pickup_at"])
-        if pickup < paid_at:
-            del logistics["carrier_pickup_at"]
 
     timeline: list[dict[str, Any]] = []
     moment = requested_at
