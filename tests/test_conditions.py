@@ -12,7 +12,9 @@ from refundrules._conditions import (
     path_count,
     to_durable,
 )
-from refundrules._facts import DECISION_FACTS
+from refundrules._registry import installed_profiles
+
+DECISION_FACTS = installed_profiles()["pinduoduo"].decision_facts
 
 PARAMS = {"window": 48.0, "days": 7.0}
 UNITS = {"window": "hours", "days": "days"}
@@ -91,6 +93,7 @@ def test_path_count_multiplies_across_all() -> None:
         ({"fact": "hours_since_request", "gte": {"param": "nope"}}, "unknown parameter"),
     ],
 )
+
 def test_bad_conditions_are_rejected(raw: object, message: str) -> None:
     with pytest.raises(ConditionProblem, match=message):
         check(raw)

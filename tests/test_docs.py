@@ -199,7 +199,10 @@ def test_python_block(block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _check_conditions(rules: Any, key: str = "rules") -> None:
     from refundrules._conditions import check_condition
-    from refundrules._facts import CONSEQUENCE_FACTS, DECISION_FACTS
+    from refundrules._registry import installed_profiles
+
+    profile = installed_profiles()["pinduoduo"]
+    DECISION_FACTS, CONSEQUENCE_FACTS = profile.decision_facts, profile.consequence_fact_specs
     from refundrules._rulepack import load_rule_pack
 
     pack = load_rule_pack("pinduoduo")
@@ -265,7 +268,10 @@ def test_yaml_block(block: Block) -> None:
 
 def fact_table(phase: str) -> str:
     """The Markdown table of the declared facts of ``phase`` (``decision`` or ``consequence``)."""
-    from refundrules._facts import CONSEQUENCE_FACTS, DECISION_FACTS
+    from refundrules._registry import installed_profiles
+
+    profile = installed_profiles()["pinduoduo"]
+    DECISION_FACTS, CONSEQUENCE_FACTS = profile.decision_facts, profile.consequence_fact_specs
 
     facts = DECISION_FACTS if phase == "decision" else CONSEQUENCE_FACTS
     rows = ["| Fact | Type | Unit | Meaning |", "| --- | --- | --- | --- |"]

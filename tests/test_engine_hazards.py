@@ -43,8 +43,10 @@ from refundrules._engine import (
     _SynchronousHost,
     partition_rules,
 )
-from refundrules._facts import DECISION_FACTS
+from refundrules._registry import installed_profiles
 from refundrules.exceptions import EngineError, RefundRulesError, RulePackError
+
+DECISION_FACTS = installed_profiles()["pinduoduo"].decision_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 PDD_PACK = ROOT / "rules" / "pinduoduo"
@@ -298,7 +300,7 @@ def test_engines_start_no_dispatcher_threads() -> None:
             assert engine.fire(_sample_case(2000))  # used, not only built
         pack.predict(_case(), _hours_after_request(28))
         hosts = [engine._host for engine in engines]
-        hosts += [pack._decision_engine._host]
+        hosts += [pack.latest._compiled().decision._host]
         for host in hosts:
             assert type(host) is _SynchronousHost
             assert isinstance(host, durable_engine.Host)
@@ -632,7 +634,7 @@ def test_pack_sized_rules_split_and_evaluate() -> None:
     """Containment: a pack whose decision rules exceed one ruleset's budget is split (the
     bundled pack already is) and still evaluates to the same prediction."""
     pack = load_rule_pack("pinduoduo")
-    assert pack._decision_engine.ruleset_count > 1
+    assert pack.latest._compiled().decision.ruleset_count > 1
     prediction = pack.predict(_case(), _hours_after_request(28))
     assert prediction.stage.value == "awaiting_seller"
     pack.close()
@@ -893,8 +895,8 @@ def test_two_pack_versions_side_by_side(tmp_path: Path, pdd: RulePack) -> None:
     try:
         assert short.ref.version == "99.0.0"
         assert short.ref.content_hash != pdd.ref.content_hash
-        names_long = set(pdd._decision_engine._names)
-        names_short = set(short._decision_engine._names)
+        names_long = set(pdd.latest._compiled().decision._names)
+        names_short = set(short.latest._compiled().decision._names)
         assert names_long.isdisjoint(names_short)
         case = _case("side-by-side")
         as_of = _hours_after_request(30)
@@ -917,9 +919,9 @@ def test_same_pack_loaded_twice_and_close_frees_it(pdd: RulePack) -> None:
     case = _case("twice")
     as_of = _hours_after_request(28)
     assert first.predict(case, as_of) == second.predict(case, as_of) == pdd.predict(case, as_of)
-    assert set(first._decision_engine._names).isdisjoint(second._decision_engine._names)
+    assert set(first.latest._compiled().decision._names).isdisjoint(second.latest._compiled().decision._names)
 
-    engine = first._decision_engine
+    engine = first.latest._compiled().decision
     host = engine._host
     assert host is not None
     names = list(engine._names)

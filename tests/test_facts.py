@@ -6,11 +6,20 @@ from datetime import datetime, timedelta
 import pytest
 
 from refundrules import Case, CaseError
-from refundrules._facts import CONSEQUENCE_FACTS, DECISION_FACTS, derive_facts
+from refundrules._facts import derive_facts as _derive_facts
+from refundrules._registry import installed_profiles
 
 from .conftest import at
 
+PROFILE = installed_profiles()["pinduoduo"]
+DECISION_FACTS = PROFILE.decision_facts
+CONSEQUENCE_FACTS = PROFILE.consequence_fact_specs
+
 REQUEST = at("2025-03-03T10:00:00+08:00")
+
+
+def derive_facts(case: Case, as_of: datetime) -> dict[str, bool | float | str]:
+    return _derive_facts(PROFILE, case, as_of)
 
 
 def test_every_declared_fact_is_derived_with_its_type(make_case: Callable[..., Case]) -> None:

@@ -25,7 +25,7 @@ def line_of(path: Path, needle: str) -> int:
 
 def test_bundled_pack_is_found_by_name() -> None:
     assert "pinduoduo" in bundled_pack_names()
-    assert read_pack("pinduoduo").manifest.platform.value == "pinduoduo"
+    assert read_pack("pinduoduo").manifest.platform == "pinduoduo"
 
 
 def test_unknown_pack_name_suggests_a_bundled_one() -> None:
@@ -148,10 +148,12 @@ def test_yaml_tags_that_build_objects_are_refused(pack_copy: Path) -> None:
 
 
 def test_content_hash_changes_with_a_rule_file_only(pack_copy: Path) -> None:
-    original = read_pack(pack_copy).content_hash
-    assert read_pack(pack_copy).content_hash == original
+    original = read_pack(pack_copy).versions[-1].content_hash
+    assert read_pack(pack_copy).versions[-1].content_hash == original
+    (pack_copy / "tests" / "extra.yaml").write_text("# tests are not part of the content\n")
+    (pack_copy / "tests" / "extra.yaml").unlink()
     edit(pack_copy / "parameters.yaml", "value: 48", "value: 47")
-    assert read_pack(pack_copy).content_hash != original
+    assert read_pack(pack_copy).versions[-1].content_hash != original
     assert re.fullmatch(r"[0-9a-f]{64}", original)
 
 

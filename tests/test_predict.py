@@ -37,7 +37,7 @@ def test_silence_to_the_end_of_the_window_refunds_and_costs_points(
     window = pack.parameters["seller_response_window_hours"].value
     prediction = pack.predict(make_case(), REQUEST + timedelta(hours=window))
     assert prediction.stage is Stage.CLOSED
-    assert prediction.resolution.decided_by.value == "system"
+    assert prediction.resolution.decided_by == "system"
     points = pack.parameters["penalty_points_non_cooperation"].value
     assert prediction.seller_consequences.penalty_points_added == points
 
@@ -136,19 +136,34 @@ def test_public_fire_refuses_wrongly_typed_facts(
         pack.fire(facts)
 
 
-def test_request_before_the_pack_is_in_force_is_flagged(
+def test_request_before_the_first_version_is_a_case_error(
     pack: RulePack, make_case: Callable[..., Case]
 ) -> None:
+    first = pack.versions[0].effective_from
     early = make_case(
-        order__paid_at="2023-06-01T10:00:00+08:00",
-        order__shipped_at="2023-06-01T18:00:00+08:00",
-        order__delivered_at="2023-06-03T09:00:00+08:00",
+        order__paid_at="2019-06-01T10:00:00+08:00",
+        order__shipped_at="2019-06-01T18:00:00+08:00",
+        order__delivered_at="2019-06-03T09:00:00+08:00",
         logistics={"status": "signed"},
-        request__requested_at="2023-06-03T10:00:00+08:00",
+        request__requested_at="2019-06-03T10:00:00+08:00",
     )
-    prediction = pack.predict(early, at("2023-06-03T12:00:00+08:00"))
-    assert prediction.warnings and "predates this pack" in prediction.warnings[0]
+    with pytest.raises(CaseError) as info:
+        pack.predict(early, at("2019-06-03T12:00:00+08:00"))
+    assert info.value.field == "request.requested_at"
+    assert f"in force from {first}" in str(info.value)
     assert pack.predict(make_case(), REQUEST).warnings == ()
+
+
+def test_a_pinned_version_outside_its_dates_is_flagged(
+    pack: RulePack, make_case: Callable[..., Case]
+) -> None:
+    oldest = pack.versions[0]
+    if oldest.effective_to is None:
+        pytest.skip("the family has one open-ended version")
+    late = make_case()
+    prediction = pack.predict(late, REQUEST, version=oldest.version)
+    assert prediction.pack.version == oldest.version
+    assert prediction.warnings and "was pinned" in prediction.warnings[0]
 
 
 def test_naive_or_early_as_of_is_a_case_error_in_predict(

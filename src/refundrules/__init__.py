@@ -22,6 +22,7 @@ from refundrules._prediction import (
     BuyerFlag,
     Compensation,
     Deadline,
+    MetricChange,
     PackRef,
     PredictedResolution,
     Prediction,
@@ -30,13 +31,13 @@ from refundrules._prediction import (
     Sanction,
     SellerConsequences,
 )
-from refundrules._rulepack import RulePack, load_rule_pack
+from refundrules._profile import PlatformProfile
+from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._vocabulary import (
     EventKind,
     EvidenceKind,
     LogisticsStatus,
     Party,
-    Platform,
     RefundReason,
     RequestKind,
     Resolution,
@@ -69,10 +70,12 @@ __all__ = [
     "EvidenceKind",
     "Logistics",
     "LogisticsStatus",
+    "MetricChange",
     "Order",
     "PackRef",
+    "PackVersion",
     "Party",
-    "Platform",
+    "PlatformProfile",
     "PredictedResolution",
     "Prediction",
     "Reason",

@@ -10,48 +10,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from refundrules._case import Case, Event
 from refundrules._conditions import describe_leaf, satisfied_leaves
 from refundrules._facts import FactValue
-from refundrules._loader import CheckedRule, PackDefinition
+from refundrules._loader import CheckedRule, VersionDefinition
 from refundrules._pack_model import ResolutionEffect
 from refundrules._prediction import (
     BuyerFlag,
     Compensation,
     Deadline,
+    MetricChange,
     PredictedResolution,
     Reason,
     RecommendedAction,
     Sanction,
     SourceCitation,
 )
-from refundrules._vocabulary import (
-    EventKind,
-    Party,
-    RequestKind,
-    Resolution,
-    ReturnShippingPayer,
-)
+from refundrules._profile import PlatformProfile, RateMetric
+from refundrules._vocabulary import Resolution, ReturnShippingPayer
 
 __all__ = ["DecisionOutcome", "consequence_facts", "reasons_for"]
 
 _CENT = Decimal("0.01")
-_GRANTED = {
-    RequestKind.REFUND_ONLY: Resolution.FULL_REFUND,
-    RequestKind.RETURN_AND_REFUND: Resolution.RETURN_AND_REFUND,
-    RequestKind.EXCHANGE: Resolution.EXCHANGE,
-}
-_GOODS_GO_BACK = frozenset({Resolution.RETURN_AND_REFUND, Resolution.EXCHANGE})
-_AGAINST_SELLER = frozenset(
-    {
-        Resolution.FULL_REFUND,
-        Resolution.PARTIAL_REFUND,
-        Resolution.RETURN_AND_REFUND,
-        Resolution.REFUND_WITHOUT_RETURN,
-        Resolution.EXCHANGE,
-    }
-)
 
 
 class DecisionOutcome:
@@ -59,7 +41,7 @@ class DecisionOutcome:
 
     def __init__(
         self,
-        pack: PackDefinition,
+        pack: VersionDefinition,
         rules: Mapping[str, CheckedRule],
         case: Case,
         as_of: datetime,
@@ -85,6 +67,7 @@ class DecisionOutcome:
         )
         self.additive = tuple(rule for rule in fired_rules if not rule.spec.then.decides)
         self._pack = pack
+        self._policy = pack.profile.policy
         self._case = case
         self._as_of = as_of
         self._anchors = anchors
@@ -102,7 +85,7 @@ class DecisionOutcome:
         return PredictedResolution(
             outcome=outcome,
             refund_amount=self._refund(effect, outcome),
-            currency=self._case.order.currency,
+            currency=self._case.currency,
             return_shipping_paid_by=self._shipping_payer(effect, outcome),
             decided_by=effect.decided_by,
             final=effect.final,
@@ -110,18 +93,16 @@ class DecisionOutcome:
         )
 
     def _shipping_payer(self, effect: ResolutionEffect, outcome: Resolution) -> ReturnShippingPayer:
-        if outcome not in _GOODS_GO_BACK:
+        if outcome not in self._policy.goods_go_back:
             return ReturnShippingPayer.NOT_APPLICABLE
         if effect.return_shipping != "seller_if_at_fault":
             return ReturnShippingPayer(effect.return_shipping)
-        at_fault = self._case.request.reason in self._pack.manifest.seller_fault_reasons
+        at_fault = self._case.request.reason in self._policy.seller_fault_reasons
         return ReturnShippingPayer.SELLER if at_fault else ReturnShippingPayer.BUYER
 
     def _ruling(self) -> Event | None:
         rulings = [
-            event
-            for event in self._case.events_until(self._as_of)
-            if event.kind is EventKind.PLATFORM_RULED
+            event for event in self._case.events_until(self._as_of) if event.ruling is not None
         ]
         return rulings[-1] if rulings else None
 
@@ -132,16 +113,16 @@ class DecisionOutcome:
                 return ruling.ruling
         if effect.outcome not in ("as_requested", "as_ruled"):
             return Resolution(effect.outcome)
-        granted = _GRANTED[self._case.request.kind]
+        granted = self._policy.granted[self._case.request.kind]
         if (
-            granted is Resolution.FULL_REFUND
+            granted in self._policy.partial_below_paid
             and self._case.request.amount < self._case.order.paid_amount
         ):
             return Resolution.PARTIAL_REFUND
         return granted
 
     def _refund(self, effect: ResolutionEffect, outcome: Resolution) -> Decimal:
-        if outcome in (Resolution.REQUEST_REJECTED, Resolution.REQUEST_CLOSED, Resolution.EXCHANGE):
+        if outcome in self._policy.no_money_back:
             return Decimal("0.00")
         order, request = self._case.order, self._case.request
         basis = effect.refund
@@ -155,11 +136,11 @@ class DecisionOutcome:
         elif basis == "requested":
             amount = request.amount
         elif basis == "offer":
+            # The latest amount the seller offered (events that carry an amount are offers).
             offers = [
                 event.amount
                 for event in self._case.events_until(self._as_of)
-                if event.kind is EventKind.SELLER_OFFERED_PARTIAL_REFUND
-                and event.amount is not None
+                if event.amount is not None and event.actor == "seller"
             ]
             amount = offers[-1] if offers else request.amount
         else:
@@ -177,12 +158,15 @@ class DecisionOutcome:
                 if start is None:
                     continue
                 parameter = self._pack.parameters[effect.after.param]
-                span = (
-                    timedelta(hours=parameter.value)
-                    if parameter.unit == "hours"
-                    else timedelta(days=parameter.value)
-                )
-                due_at = start + span
+                if parameter.unit == "business_days":
+                    calendar = self._pack.profile.business_calendar
+                    due_at = calendar.add_business_days(start, parameter.value)
+                elif parameter.unit == "hours":
+                    due_at = start + timedelta(hours=parameter.value)
+                else:
+                    due_at = start + timedelta(days=parameter.value)
+                zone = ZoneInfo(self._pack.profile.defaults.timezone)
+                due_at = due_at.astimezone(zone)
                 found.append(
                     Deadline(
                         id=effect.id,
@@ -205,11 +189,14 @@ class DecisionOutcome:
         rule = self._effective_resolution_rule()
         return rule is not None and rule.spec.then.dispute_record
 
-    def penalty_points_added(self) -> float:
+    def metrics_added(self) -> dict[str, float]:
+        """What the deciding rule adds to each seller metric of the profile (0 if nothing)."""
         rule = self._effective_resolution_rule()
-        if rule is None or rule.spec.then.penalty_points is None:
-            return 0.0
-        return self._pack.parameter_value(rule.spec.then.penalty_points.param)
+        effects = rule.spec.then.metrics if rule is not None else {}
+        return {
+            name: self._pack.parameter_value(effects[name].param) if name in effects else 0.0
+            for name in self._pack.profile.metrics
+        }
 
     def compensation(self, rules: Sequence[CheckedRule]) -> tuple[Compensation, ...]:
         return tuple(
@@ -226,35 +213,74 @@ class DecisionOutcome:
         )
 
 
+def metric_changes(
+    profile: PlatformProfile, case: Case, added: Mapping[str, float]
+) -> tuple[MetricChange, ...]:
+    """Each seller metric of the profile before and after this case."""
+    changes: list[MetricChange] = []
+    for name, metric in profile.metrics.items():
+        if isinstance(metric, RateMetric):
+            defects = _store_value(case, metric.defects)
+            orders = _store_value(case, metric.orders)
+            before = defects / orders if orders > 0 else 0.0
+            after = (defects + added[name]) / orders if orders > 0 else 0.0
+        else:
+            before = _store_value(case, metric.current)
+            after = before + added[name]
+        changes.append(
+            MetricChange(
+                metric=name,
+                title=metric.title.en,
+                kind=metric.kind,
+                unit=metric.unit,
+                before=round(before, 6),
+                added=added[name],
+                after=round(after, 6),
+            )
+        )
+    return tuple(changes)
+
+
+def _store_value(case: Case, path: str) -> float:
+    parts = path.split(".")
+    if parts[:2] == ["store", "metrics"]:
+        return float(case.store.metrics.get(parts[2], 0.0))
+    value: object = case
+    for part in parts:
+        value = getattr(value, part)
+    return float(value)  # type: ignore[arg-type]
+
+
 def consequence_facts(
+    profile: PlatformProfile,
     decision_facts: Mapping[str, FactValue],
     resolution: PredictedResolution,
     dispute_record: bool,
-    points_added: float,
+    metrics: Sequence[MetricChange],
     malicious_signals: int,
 ) -> dict[str, FactValue]:
-    """Facts for the consequence phase: the decision's result plus a few case facts."""
-    against = resolution.outcome in _AGAINST_SELLER and resolution.decided_by in (
-        Party.PLATFORM,
-        Party.SYSTEM,
+    """Facts for the consequence phase: the decision's result, the metrics after the case and
+    the decision facts the profile passes on."""
+    policy = profile.policy
+    against = (
+        resolution.outcome in policy.against_seller
+        and resolution.decided_by in policy.against_seller_when_decided_by
     )
-    return {
-        "request_kind": decision_facts["request_kind"],
-        "request_reason": decision_facts["request_reason"],
-        "paid_amount": decision_facts["paid_amount"],
-        "requested_amount": decision_facts["requested_amount"],
-        "store_penalty_points": decision_facts["store_penalty_points"],
-        "buyer_escalated": decision_facts["buyer_escalated"],
-        "seller_response": decision_facts["seller_response"],
-        "resolution": resolution.outcome.value,
-        "decided_against_seller": against,
-        "decided_by": resolution.decided_by.value,
-        "resolution_final": resolution.final,
-        "dispute_recorded": dispute_record,
-        "penalty_points_added": points_added,
-        "penalty_points_total": float(decision_facts["store_penalty_points"]) + points_added,
-        "malicious_signal_count": float(malicious_signals),
-    }
+    facts: dict[str, FactValue] = {name: decision_facts[name] for name in profile.consequence_facts}
+    facts.update(
+        {
+            "resolution": resolution.outcome.value,
+            "decided_against_seller": against,
+            "decided_by": resolution.decided_by,
+            "resolution_final": resolution.final,
+            "dispute_recorded": dispute_record,
+            "malicious_signal_count": float(malicious_signals),
+        }
+    )
+    for change in metrics:
+        facts[f"{change.metric}_added"] = round(change.added, 4) + 0.0
+        facts[f"{change.metric}_total"] = round(change.after, 4) + 0.0
+    return facts
 
 
 def buyer_flags(rules: Sequence[CheckedRule]) -> tuple[BuyerFlag, ...]:
@@ -284,7 +310,7 @@ def recommendations(rules: Sequence[CheckedRule]) -> tuple[RecommendedAction, ..
     return tuple(found)
 
 
-def sanctions(pack: PackDefinition, rules: Sequence[CheckedRule]) -> tuple[Sanction, ...]:
+def sanctions(pack: VersionDefinition, rules: Sequence[CheckedRule]) -> tuple[Sanction, ...]:
     found = [
         Sanction(
             name=rule.spec.then.sanction.name,
@@ -299,14 +325,14 @@ def sanctions(pack: PackDefinition, rules: Sequence[CheckedRule]) -> tuple[Sanct
 
 
 def reasons_for(
-    pack: PackDefinition, rule: CheckedRule, role: str, facts: Mapping[str, FactValue]
+    pack: VersionDefinition, rule: CheckedRule, role: str, facts: Mapping[str, FactValue]
 ) -> Reason:
     leaves = satisfied_leaves(rule.condition, facts)
     because = "; ".join(describe_leaf(leaf, facts) for leaf in leaves)
     return Reason(
         rule_id=rule.spec.id,
         title=rule.spec.title.en,
-        title_zh=rule.spec.title.zh,
+        title_zh=rule.spec.title.zh or rule.spec.title.en,
         role=role,  # type: ignore[arg-type]
         because=because,
         facts={leaf.fact: facts[leaf.fact] for leaf in leaves},

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import yaml
 from pydantic import (
@@ -28,21 +28,15 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
-from refundrules._vocabulary import (
-    EventKind,
-    EvidenceKind,
-    LogisticsStatus,
-    Party,
-    Platform,
-    RefundReason,
-    RequestKind,
-    Resolution,
-    SellerRefusalReason,
-)
+from refundrules._vocabulary import LogisticsStatus, Resolution
 from refundrules.exceptions import CaseError
+
+if TYPE_CHECKING:
+    from refundrules._profile import PlatformProfile
 
 __all__ = [
     "BuyerProfile",
@@ -59,6 +53,10 @@ __all__ = [
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
+# Values of a vocabulary a platform profile may extend (reasons, event kinds, parties, …):
+# the case model checks their form, the profile checks that they exist on that platform.
+Term = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
 class _Model(BaseModel):
@@ -70,7 +68,7 @@ class Order(_Model):
 
     order_id: str = Field(min_length=1)
     paid_amount: Money
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
+    currency: CurrencyCode | None = None  # the platform profile's default currency if absent
     paid_at: AwareDatetime
     shipped_at: AwareDatetime | None = None
     delivered_at: AwareDatetime | None = None
@@ -83,76 +81,39 @@ class Order(_Model):
 
 
 class RefundRequest(_Model):
-    kind: RequestKind
-    reason: RefundReason
+    """What the buyer asks for. ``kind`` and ``reason`` come from the platform's vocabularies."""
+
+    kind: Term
+    reason: Term
     amount: PositiveMoney
     requested_at: AwareDatetime
     description: str | None = None
 
 
-# Which party may perform each kind of timeline event.
-EVENT_ACTOR: dict[EventKind, frozenset[Party]] = {
-    EventKind.SELLER_AGREED: frozenset({Party.SELLER}),
-    EventKind.SELLER_REFUSED: frozenset({Party.SELLER}),
-    EventKind.SELLER_OFFERED_PARTIAL_REFUND: frozenset({Party.SELLER}),
-    EventKind.BUYER_ACCEPTED_OFFER: frozenset({Party.BUYER}),
-    EventKind.BUYER_REJECTED_OFFER: frozenset({Party.BUYER}),
-    EventKind.BUYER_SHIPPED_RETURN: frozenset({Party.BUYER}),
-    EventKind.SELLER_CONFIRMED_RETURN: frozenset({Party.SELLER, Party.SYSTEM}),
-    EventKind.SELLER_REJECTED_RETURN: frozenset({Party.SELLER}),
-    EventKind.BUYER_ESCALATED: frozenset({Party.BUYER}),
-    EventKind.EVIDENCE_SUBMITTED: frozenset({Party.BUYER, Party.SELLER}),
-    EventKind.PLATFORM_RULED: frozenset({Party.PLATFORM}),
-    EventKind.BUYER_CANCELLED: frozenset({Party.BUYER}),
-    EventKind.SELLER_APPEALED: frozenset({Party.SELLER}),
-}
-
-_SELLER_RESPONSES = frozenset(
-    {EventKind.SELLER_AGREED, EventKind.SELLER_REFUSED, EventKind.SELLER_OFFERED_PARTIAL_REFUND}
-)
-
-
 class Event(_Model):
-    """One thing that happened after the request, e.g. the seller refusing with a reason."""
+    """One thing that happened after the request, e.g. the seller refusing with a reason.
+
+    Which kinds exist, who may do each and what must come before it is the platform's
+    (its profile's ``events``); the case checks them when it is validated.
+    """
 
     at: AwareDatetime
-    actor: Party
-    kind: EventKind
-    refusal_reason: SellerRefusalReason | None = None
+    actor: Term
+    kind: Term
+    refusal_reason: Term | None = None
     amount: Money | None = None
     ruling: Resolution | None = None
-    evidence_kind: EvidenceKind | None = None
+    evidence_kind: Term | None = None
     note: str | None = None
-
-    @model_validator(mode="after")
-    def _check_kind_details(self) -> Self:
-        allowed = EVENT_ACTOR[self.kind]
-        if self.actor not in allowed:
-            names = " or ".join(sorted(p.value for p in allowed))
-            raise ValueError(f"'{self.kind.value}' is done by {names}, not by '{self.actor.value}'")
-        required = {
-            EventKind.SELLER_REFUSED: "refusal_reason",
-            EventKind.SELLER_OFFERED_PARTIAL_REFUND: "amount",
-            EventKind.PLATFORM_RULED: "ruling",
-        }.get(self.kind)
-        if required is not None and getattr(self, required) is None:
-            raise ValueError(f"'{self.kind.value}' needs '{required}'")
-        return self
 
 
 class Evidence(_Model):
     """An item of evidence one side holds (and may have submitted to the platform)."""
 
-    party: Party
-    kind: EvidenceKind
+    party: Term
+    kind: Term
     submitted_at: AwareDatetime | None = None
     description: str | None = None
-
-    @model_validator(mode="after")
-    def _check_party(self) -> Self:
-        if self.party not in (Party.BUYER, Party.SELLER):
-            raise ValueError(f"evidence belongs to 'buyer' or 'seller', not '{self.party.value}'")
-        return self
 
 
 class Logistics(_Model):
@@ -174,6 +135,11 @@ class StoreProfile(_Model):
     penalty_points: Count = 0
     experience_score: Annotated[float, Field(ge=0, le=5)] = 4.5
     item_quality_complaint_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    # Inputs of the platform's seller metrics (its profile's ``store_metrics``), e.g. the
+    # store's orders and defects over the measuring window.
+    metrics: dict[Term, Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]] = Field(
+        default_factory=dict
+    )
 
 
 class Case(_Model):
@@ -184,7 +150,7 @@ class Case(_Model):
     """
 
     case_id: str = "case"
-    platform: Platform
+    platform: Term
     order: Order
     request: RefundRequest
     timeline: tuple[Event, ...] = ()
@@ -235,14 +201,27 @@ class Case(_Model):
             raise case_error_from(exc) from exc
 
     @model_validator(mode="after")
-    def _check_consistency(self) -> Self:
+    def _check_consistency(self, info: ValidationInfo) -> Self:
         problems = list(_consistency_problems(self))
+        profile = _profile_for(self.platform, info.context)
+        if isinstance(profile, str):
+            problems.append(("platform", profile))
+        else:
+            problems.extend(profile.case_problems(self))
         if problems:
             raise CaseError(problems)
         ordered = tuple(sorted(self.timeline, key=lambda event: event.at))
         if ordered != self.timeline:
             object.__setattr__(self, "timeline", ordered)
+        if self.order.currency is None and not isinstance(profile, str):
+            order = self.order.model_copy(update={"currency": profile.defaults.currency})
+            object.__setattr__(self, "order", order)
         return self
+
+    @property
+    def currency(self) -> str:
+        """The order's currency (the platform's default currency when the case gave none)."""
+        return self.order.currency or ""
 
     def events_until(self, as_of: datetime) -> tuple[Event, ...]:
         """The timeline as it stood at ``as_of`` (events after it have not happened yet)."""
@@ -284,21 +263,12 @@ def _consistency_problems(case: Case) -> Iterable[tuple[str, str]]:
     pickup = case.logistics.carrier_pickup_at
     if pickup is not None and (order.shipped_at is None or pickup < order.paid_at):
         yield ("logistics.carrier_pickup_at", "a carrier pickup needs a shipped, paid order")
-    seen: set[EventKind] = set()
-    for index, event in sorted(enumerate(case.timeline), key=lambda pair: pair[1].at):
-        path = f"timeline[{index}]"
+    for index, event in enumerate(case.timeline):
         if event.at < request.requested_at:
-            what = "a seller response" if event.kind in _SELLER_RESPONSES else "an event"
-            yield (f"{path}.at", f"{what} ({event.kind.value}) is dated before the request")
-        needs = _EVENT_NEEDS.get(event.kind)
-        if needs is not None and not (needs[0] & seen):
-            yield (f"{path}.kind", f"'{event.kind.value}' needs {needs[1]} before it")
-        offer = event.amount if event.kind is EventKind.SELLER_OFFERED_PARTIAL_REFUND else None
-        if offer is not None and not Decimal(0) < offer <= request.amount:
-            yield (f"{path}.amount", "a partial offer is above 0 and at most the requested amount")
-        if event.kind in _RETURN_EVENTS and request.kind is RequestKind.REFUND_ONLY:
-            yield (f"{path}.kind", f"'{event.kind.value}' is impossible on a refund-only request")
-        seen.add(event.kind)
+            yield (
+                f"timeline[{index}].at",
+                f"an event ({event.kind}) is dated before the request",
+            )
     for index, item in enumerate(case.evidence):
         if item.submitted_at is not None and item.submitted_at < order.paid_at:
             yield (
@@ -307,33 +277,25 @@ def _consistency_problems(case: Case) -> Iterable[tuple[str, str]]:
             )
 
 
-_RETURN_EVENTS = frozenset(
-    {
-        EventKind.BUYER_SHIPPED_RETURN,
-        EventKind.SELLER_CONFIRMED_RETURN,
-        EventKind.SELLER_REJECTED_RETURN,
-    }
-)
-_EVENT_NEEDS: dict[EventKind, tuple[frozenset[EventKind], str]] = {
-    EventKind.BUYER_ACCEPTED_OFFER: (
-        frozenset({EventKind.SELLER_OFFERED_PARTIAL_REFUND}),
-        "a partial refund offer",
-    ),
-    EventKind.BUYER_REJECTED_OFFER: (
-        frozenset({EventKind.SELLER_OFFERED_PARTIAL_REFUND}),
-        "a partial refund offer",
-    ),
-    EventKind.SELLER_CONFIRMED_RETURN: (
-        frozenset({EventKind.BUYER_SHIPPED_RETURN}),
-        "'buyer_shipped_return'",
-    ),
-    EventKind.SELLER_REJECTED_RETURN: (
-        frozenset({EventKind.BUYER_SHIPPED_RETURN}),
-        "'buyer_shipped_return'",
-    ),
-    EventKind.PLATFORM_RULED: (frozenset({EventKind.BUYER_ESCALATED}), "'buyer_escalated'"),
-    EventKind.SELLER_APPEALED: (frozenset({EventKind.PLATFORM_RULED}), "'platform_ruled'"),
-}
+def _profile_for(platform: str, context: Any) -> PlatformProfile | str:
+    """The profile to check a case against: the one in the validation context, else the
+    installed pack's for the case's platform; a message when there is none."""
+    profile = context.get("profile") if isinstance(context, Mapping) else None
+    if profile is not None:
+        if profile.platform != platform:
+            return f"this pack is for {profile.platform!r}, the case is {platform!r}"
+        return profile  # type: ignore[no-any-return]
+    # The registry reads the installed packs' profiles, which are defined in terms of the
+    # case model: imported here, when a case is first validated, to keep the modules acyclic.
+    from refundrules._registry import installed_profiles
+
+    installed = installed_profiles()
+    if platform in installed:
+        return installed[platform]
+    names = ", ".join(sorted(installed)) or "none"
+    close = difflib.get_close_matches(platform, list(installed), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"no installed rule pack is for platform {platform!r}{hint}; installed: {names}"
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -408,10 +370,17 @@ def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseE
     return CaseError(problems, source=source)
 
 
-def load_case(source: str | Path | Mapping[str, Any]) -> Case:
-    """Load a case from a JSON/YAML file path or a mapping; errors raise :class:`CaseError`."""
+def load_case(
+    source: str | Path | Mapping[str, Any], *, profile: PlatformProfile | None = None
+) -> Case:
+    """Load a case from a JSON/YAML file path or a mapping; errors raise :class:`CaseError`.
+
+    The case is checked against ``profile`` if given (a pack that is not installed passes
+    its own: ``pack.load_case(path)``), else against the installed pack for its platform.
+    """
+    context = {"profile": profile} if profile is not None else None
     if isinstance(source, Mapping):
-        return Case.model_validate(dict(source))
+        return Case.model_validate(dict(source), context=context)
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
@@ -426,6 +395,6 @@ def load_case(source: str | Path | Mapping[str, Any]) -> Case:
     if not isinstance(data, dict):
         raise CaseError([("", "a case file must hold a mapping")], source=str(path))
     try:
-        return Case.model_validate(data)
+        return Case.model_validate(data, context=context)
     except CaseError as exc:
         raise CaseError(exc.errors, source=str(path)) from exc

@@ -19,7 +19,7 @@ import yaml
 from refundrules._case import load_case
 from refundrules._loader import bundled_pack_names
 from refundrules._report import render_text
-from refundrules._rulepack import RulePack, load_rule_pack
+from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._schema import SCHEMA_KINDS, json_schema
 from refundrules.exceptions import CaseError, EvaluationError, RulePackError
 
@@ -46,9 +46,13 @@ def _parse_as_of(text: str | None) -> datetime | None:
 
 
 def _command_predict(args: argparse.Namespace) -> int:
-    case = load_case(args.case_file)
-    pack = load_rule_pack(args.pack or case.platform.value)
-    prediction = pack.predict(case, _parse_as_of(args.as_of))
+    if args.pack:
+        pack = load_rule_pack(args.pack)
+        case = pack.load_case(args.case_file)
+    else:
+        case = load_case(args.case_file)
+        pack = load_rule_pack(case.platform)
+    prediction = pack.predict(case, _parse_as_of(args.as_of), version=args.pack_version)
     if args.format == "json":
         print(prediction.model_dump_json(indent=2))
     else:
@@ -57,14 +61,19 @@ def _command_predict(args: argparse.Namespace) -> int:
 
 
 def _describe(pack: RulePack) -> str:
-    manifest = pack.manifest
-    deciding = sum(1 for rule in pack.rules if rule.spec.then.decides)
-    return (
-        f"{manifest.id} {manifest.version} ({manifest.platform.value}, effective "
-        f"{manifest.effective_from}{' to ' + str(manifest.effective_to) if manifest.effective_to else ''}): "
-        f"{len(pack.rules)} rules ({deciding} deciding), {len(pack.parameters)} parameters, "
-        f"{len(pack.tests)} tests, hash {pack.ref.content_hash[:16]}"
-    )
+    lines = [
+        f"{pack.id} ({pack.platform}): {len(pack.versions)} version(s), "
+        f"{len(pack.tests)} tests, {len(pack.properties)} properties"
+    ]
+    for version in pack.versions:
+        deciding = sum(1 for rule in version.rules if rule.spec.then.decides)
+        until = version.effective_to or "open-ended"
+        lines.append(
+            f"  {version.version} ({version.effective_from} – {until}) {version.title}: "
+            f"{len(version.rules)} rules ({deciding} deciding), "
+            f"{len(version.parameters)} parameters, hash {version.ref.content_hash[:16]}"
+        )
+    return "\n".join(lines)
 
 
 def _command_validate(args: argparse.Namespace) -> int:
@@ -124,10 +133,17 @@ def _side_text(label: str, side: Any) -> list[str]:
     return lines
 
 
+def _pack_or_version(spec: str) -> RulePack | PackVersion:
+    """``PACK`` (the whole family) or ``PACK@VERSION`` (one version of it)."""
+    name, _, version = spec.rpartition("@") if "@" in spec else (spec, "", "")
+    pack = load_rule_pack(name)
+    return pack.version(version) if version else pack
+
+
 def _command_diff(args: argparse.Namespace) -> int:
     from refundrules._diff import compare_rule_packs, load_replay
 
-    old, new = load_rule_pack(args.old_pack), load_rule_pack(args.new_pack)
+    old, new = _pack_or_version(args.old_pack), _pack_or_version(args.new_pack)
     replay = load_replay(args.replay) if args.replay else []
     diff = compare_rule_packs(
         old, new, examples=args.examples, replay=replay, allow=args.allow or ()
@@ -207,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--pack",
         metavar="NAME|PATH",
         help="bundled pack name or pack folder (default: the case's platform)",
+    )
+    predict.add_argument(
+        "--pack-version",
+        metavar="VERSION",
+        help="predict under this version (default: the one in force on the request date)",
     )
     predict.add_argument("--as-of", metavar="ISO", help="evaluate at this time (default: now)")
     predict.add_argument("--format", choices=("text", "json"), default="text")

@@ -10,10 +10,11 @@ which is sound because every fact is always present and typed.
 fired (which leaves held, with the values); durable-rules decides what fires, and a property
 test checks that the two agree.
 
->>> from refundrules._facts import DECISION_FACTS
+>>> from refundrules._registry import installed_profiles
+>>> facts = installed_profiles()["pinduoduo"].decision_facts
 >>> cond = check_condition({"all": [{"fact": "order_shipped", "eq": False},
 ...                                 {"not": {"fact": "buyer_escalated", "eq": True}}]},
-...                        facts=DECISION_FACTS, parameters={}, key_path=("when",))
+...                        facts=facts, parameters={}, key_path=("when",))
 >>> to_durable(cond)
 {'$and': [{'order_shipped': False}, {'$neq': {'buyer_escalated': True}}]}
 """

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from refundrules._case import Case
 from refundrules._prediction import PackRef, Prediction
-from refundrules._rulepack import RulePack
+from refundrules._rulepack import PackVersion, RulePack
 from refundrules.exceptions import CaseError
 
 __all__ = [
@@ -166,8 +166,8 @@ def load_replay(path: str | Path) -> list[Evaluation]:
 
 
 def compare_rule_packs(
-    old: RulePack,
-    new: RulePack,
+    old: RulePack | PackVersion,
+    new: RulePack | PackVersion,
     *,
     examples: int = 200,
     replay: Sequence[Evaluation] = (),
@@ -178,18 +178,15 @@ def compare_rule_packs(
 
     ``examples`` cases are generated around both packs' thresholds (reproducibly), plus every
     ``replay`` case. ``allow`` holds glob patterns of accepted transition labels, such as
-    ``"full_refund->request_closed"`` or ``"stage:*"``.
+    ``"full_refund->request_closed"`` or ``"stage:*"``. Either side may be a whole family
+    (each case predicted under the version in force on its request date) or one version
+    (``pack.version("2025.7")``), so two versions of one family compare too.
     """
     from refundrules.testing import evaluations
 
-    if old.platform is not new.platform:
+    if old.platform != new.platform:
         raise CaseError(
-            [
-                (
-                    "platform",
-                    f"cannot compare a {old.platform.value} pack with a {new.platform.value} pack",
-                )
-            ]
+            [("platform", f"cannot compare a {old.platform} pack with a {new.platform} pack")]
         )
     started = time.perf_counter()
     strategy = evaluations(old, also=(new,))

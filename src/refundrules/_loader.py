@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,10 +20,12 @@ from pydantic import BaseModel, ValidationError
 
 from refundrules._case import Case, case_error_from
 from refundrules._conditions import Condition, ConditionProblem, check_condition
-from refundrules._facts import CONSEQUENCE_FACTS, DECISION_FACTS, FactSpec
+from refundrules._facts import FactSpec
 from refundrules._pack_model import (
+    TIME_UNITS,
     PackManifest,
     PackTest,
+    PackVersionSpec,
     Parameter,
     ParamRef,
     PropertiesFile,
@@ -30,6 +34,7 @@ from refundrules._pack_model import (
     RuleSpec,
     TestsFile,
 )
+from refundrules._profile import PlatformProfile
 from refundrules._yaml import YamlDocument, load_yaml_file
 from refundrules.exceptions import CaseError, RulePackError
 
@@ -38,15 +43,22 @@ __all__ = [
     "CheckedRule",
     "LoadedTest",
     "PackDefinition",
+    "VersionDefinition",
     "bundled_pack_names",
     "read_pack",
+    "read_profile",
+    "read_properties",
+    "read_tests",
     "resolve_pack_path",
 ]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _UNITS_FOR = {
-    "deadline": ("hours", "days"),
-    "penalty_points": ("points",),
+    "deadline": TIME_UNITS,
+    "points": ("points",),
+    "currency": ("currency",),
+    "count": ("count",),
+    "ratio": ("ratio",),
     "threshold": ("points",),
     "compensation": ("currency",),
     "refund": ("ratio",),
@@ -73,26 +85,55 @@ class LoadedTest:
 
 @dataclass(frozen=True, eq=False)
 class CheckedProperty:
+    """A declared property; its ``when`` checked against each version's parameters."""
+
     spec: PropertySpec
-    condition: Condition | None
+    conditions: Mapping[str, Condition | None]  # by version
     path: str
     line: int | None
 
 
 @dataclass(frozen=True)
-class PackDefinition:
-    """A fully checked pack: manifest, parameters, rules by phase, tests, content hash."""
+class VersionDefinition:
+    """One dated version of a family, fully checked: its parameters and rules in force."""
 
-    root: Path
+    spec: PackVersionSpec
+    effective_to: date | None
     manifest: PackManifest
+    profile: PlatformProfile
     parameters: Mapping[str, Parameter]
     rules: tuple[CheckedRule, ...]
-    tests: tuple[LoadedTest, ...]
     content_hash: str
-    properties: tuple[CheckedProperty, ...] = ()
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def effective_from(self) -> date:
+        return self.spec.effective_from
+
+    def in_force_on(self, day: date) -> bool:
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
     def parameter_value(self, name: str) -> float:
         return self.parameters[name].value
+
+
+@dataclass(frozen=True)
+class PackDefinition:
+    """A fully checked family: manifest, profile and its dated versions (oldest first).
+
+    Tests and properties are not part of it: :func:`read_tests` and :func:`read_properties`
+    read them when a test, property or coverage run asks.
+    """
+
+    root: Path
+    manifest: PackManifest
+    profile: PlatformProfile
+    versions: tuple[VersionDefinition, ...]
 
 
 def _bundled_root() -> Path | None:
@@ -170,12 +211,57 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
+def read_profile(root: Path) -> PlatformProfile:
+    """The platform profile of the family at ``root`` (``profile.yaml``), checked."""
+    doc = load_yaml_file(root / "profile.yaml")
+    profile = _validate(PlatformProfile, doc)
+    for message, key_path in profile.problems():
+        raise RulePackError(
+            message, path=doc.path, line=doc.line_of(key_path), field=".".join(map(str, key_path))
+        )
+    return profile
+
+
+def _version_ends(manifest: PackManifest) -> list[date | None]:
+    versions = manifest.versions
+    ends: list[date | None] = [later.effective_from - timedelta(days=1) for later in versions[1:]]
+    ends.append(versions[-1].effective_to)
+    return ends
+
+
+def _check_boundary(
+    day: date | None,
+    boundaries: set[date],
+    what: str,
+    doc: YamlDocument,
+    key_path: tuple[str | int, ...],
+    rule_id: str | None = None,
+) -> None:
+    if day is not None and day not in boundaries:
+        listed = ", ".join(sorted(str(boundary) for boundary in boundaries))
+        raise RulePackError(
+            f"{what} {day} is not a version boundary ({listed}); add a version there so no "
+            "version straddles the change",
+            path=doc.path,
+            line=doc.line_of(key_path),
+            rule_id=rule_id,
+        )
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
+
+
 def read_pack(name_or_path: str | Path) -> PackDefinition:
-    """Load and check the pack at ``name_or_path``; raise :class:`RulePackError` on any problem."""
+    """Load and check the family at ``name_or_path``; raise :class:`RulePackError` on any problem.
+
+    Reads the manifest, profile, parameters and rules once each; the tests and properties are
+    left for :func:`read_tests` and :func:`read_properties`.
+    """
     root = resolve_pack_path(name_or_path)
     manifest_file = root / "pack.yaml"
     parameters_file = root / "parameters.yaml"
-    for required in (manifest_file, parameters_file):
+    for required in (manifest_file, root / "profile.yaml", parameters_file):
         if not required.is_file():
             raise RulePackError(f"a rule pack needs {required.name}", path=str(required))
     rule_files = _yaml_files(root / "rules")
@@ -184,64 +270,142 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
             "a rule pack needs at least one file in rules/", path=str(root / "rules")
         )
 
-    digest = hashlib.sha256()
-    for file in (manifest_file, parameters_file, *rule_files):
-        digest.update(file.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(file.read_bytes() + b"\0")
-
     manifest_doc = load_yaml_file(manifest_file)
+    if isinstance(manifest_doc.data, dict) and "versions" not in manifest_doc.data:
+        raise RulePackError(
+            "pack.yaml lists the family's dated versions under 'versions:' "
+            "(each with version, effective_from and title); see docs/rule-packs.md",
+            path=manifest_doc.path,
+            line=1,
+            field="versions",
+        )
     manifest = _validate(PackManifest, manifest_doc)
-    parameters = _read_parameters(load_yaml_file(parameters_file), manifest)
+    profile = read_profile(root)
+    if profile.platform != manifest.platform:
+        raise RulePackError(
+            f"pack.yaml is for platform {manifest.platform!r} but profile.yaml for "
+            f"{profile.platform!r}",
+            path=manifest_doc.path,
+            line=manifest_doc.line_of(("platform",)),
+            field="platform",
+        )
+    parameters_doc = load_yaml_file(parameters_file)
+    parameters = _read_parameters(parameters_doc, manifest)
+    ends = _version_ends(manifest)
+    starts = {version.effective_from for version in manifest.versions}
+    finishes = {end for end in ends if end is not None}
+    for name, parameter in parameters.items():
+        for position, change in enumerate(parameter.changes):
+            _check_boundary(
+                change.start,
+                starts,
+                f"parameter {name!r} changes on",
+                parameters_doc,
+                ("parameters", name, "changes", position),
+            )
 
-    rules: list[CheckedRule] = []
-    seen_ids: dict[str, str] = {}
-    seen_priorities: dict[tuple[str, int], str] = {}
+    specs: list[tuple[RuleSpec, YamlDocument, int]] = []
     for file in rule_files:
         doc = load_yaml_file(file)
         rules_file = _validate(RulesFile, doc)
         for index, spec in enumerate(rules_file.rules):
-            line = doc.line_of(("rules", index))
-            if spec.id in seen_ids:
-                raise RulePackError(
-                    f"rule id already used in {seen_ids[spec.id]}",
-                    path=doc.path,
-                    line=line,
-                    rule_id=spec.id,
+            if spec.in_force is not None:
+                where = ("rules", index, "in_force")
+                _check_boundary(spec.in_force.start, starts, "in force from", doc, where, spec.id)
+                _check_boundary(
+                    spec.in_force.until, finishes, "in force until", doc, where, spec.id
                 )
-            seen_ids[spec.id] = f"{doc.path}:{line}"
-            clash = seen_priorities.get((spec.phase, spec.priority))
-            if clash is not None:
-                raise RulePackError(
-                    f"priority {spec.priority} is already used by rule {clash!r} in phase "
-                    f"{spec.phase!r}; precedence must be explicit, so priorities are unique",
-                    field="priority",
-                    path=doc.path,
-                    line=line,
-                    rule_id=spec.id,
-                )
-            seen_priorities[(spec.phase, spec.priority)] = spec.id
-            _check_rule_references(spec, manifest, parameters, doc, index)
-            facts = DECISION_FACTS if spec.phase == "decision" else CONSEQUENCE_FACTS
-            condition = _checked_condition(
-                spec.when, facts, parameters, doc, ("rules", index, "when"), spec.id
-            )
-            rules.append(CheckedRule(spec=spec, condition=condition, path=doc.path, line=line))
+            _check_rule_references(spec, manifest, profile, parameters, doc, index)
+            specs.append((spec, doc, index))
 
+    versions = tuple(
+        _read_version(version, end, manifest, profile, parameters, specs, root, manifest_doc)
+        for version, end in zip(manifest.versions, ends, strict=True)
+    )
+    return PackDefinition(root=root, manifest=manifest, profile=profile, versions=versions)
+
+
+def _in_force(spec: RuleSpec, version: PackVersionSpec) -> bool:
+    span = spec.in_force
+    if span is None:
+        return True
+    day = version.effective_from
+    return (span.start is None or span.start <= day) and (span.until is None or day <= span.until)
+
+
+def _read_version(
+    version: PackVersionSpec,
+    end: date | None,
+    manifest: PackManifest,
+    profile: PlatformProfile,
+    all_parameters: Mapping[str, Parameter],
+    specs: list[tuple[RuleSpec, YamlDocument, int]],
+    root: Path,
+    manifest_doc: YamlDocument,
+) -> VersionDefinition:
+    parameters = {
+        name: parameter.in_force_on(version.effective_from)
+        for name, parameter in all_parameters.items()
+    }
+    rules: list[CheckedRule] = []
+    seen_ids: dict[str, str] = {}
+    seen_priorities: dict[tuple[str, int], str] = {}
+    label = f"version {version.version}"
+    for spec, doc, index in specs:
+        if not _in_force(spec, version):
+            continue
+        line = doc.line_of(("rules", index))
+        if spec.id in seen_ids:
+            raise RulePackError(
+                f"rule id already used in {seen_ids[spec.id]} ({label}); a rule that changes "
+                "over time needs 'in_force' dates that do not overlap",
+                path=doc.path,
+                line=line,
+                rule_id=spec.id,
+            )
+        seen_ids[spec.id] = f"{doc.path}:{line}"
+        clash = seen_priorities.get((spec.phase, spec.priority))
+        if clash is not None:
+            raise RulePackError(
+                f"priority {spec.priority} is already used by rule {clash!r} in phase "
+                f"{spec.phase!r} ({label}); precedence must be explicit, so priorities are unique",
+                field="priority",
+                path=doc.path,
+                line=line,
+                rule_id=spec.id,
+            )
+        seen_priorities[(spec.phase, spec.priority)] = spec.id
+        facts = (
+            profile.decision_facts if spec.phase == "decision" else profile.consequence_fact_specs
+        )
+        condition = _checked_condition(
+            spec.when, facts, parameters, doc, ("rules", index, "when"), spec.id
+        )
+        rules.append(CheckedRule(spec=spec, condition=condition, path=doc.path, line=line))
     if not any(rule.spec.then.decides and rule.spec.phase == "decision" for rule in rules):
         raise RulePackError(
-            "the pack has no deciding rule (one that sets stage and resolution)",
+            f"{label} has no deciding rule (one that sets stage and resolution)",
             path=str(root / "rules"),
         )
-    tests = _read_tests(root)
-    properties = _read_properties(root, parameters)
-    return PackDefinition(
-        root=root,
+    # The hash covers what this version is, as parsed (the same single read the rules came from).
+    content = {
+        "family": {key: value for key, value in manifest_doc.data.items() if key != "versions"},
+        "version": version.model_dump(mode="json"),
+        "profile": profile.model_dump(mode="json", by_alias=True),
+        "parameters": {
+            name: parameter.model_dump(mode="json")
+            for name, parameter in sorted(parameters.items())
+        },
+        "rules": [rule.spec.model_dump(mode="json", by_alias=True) for rule in rules],
+    }
+    return VersionDefinition(
+        spec=version,
+        effective_to=end,
         manifest=manifest,
+        profile=profile,
         parameters=parameters,
         rules=tuple(rules),
-        tests=tests,
-        content_hash=digest.hexdigest(),
-        properties=properties,
+        content_hash=hashlib.sha256(_canonical(content)).hexdigest(),
     )
 
 
@@ -273,27 +437,31 @@ def _checked_condition(
         ) from problem
 
 
-def _read_properties(
-    root: Path, parameters: Mapping[str, Parameter]
-) -> tuple[CheckedProperty, ...]:
-    file = root / "properties.yaml"
+def read_properties(definition: PackDefinition) -> tuple[CheckedProperty, ...]:
+    """The family's declared properties (``properties.yaml``), each ``when`` checked per version."""
+    file = definition.root / "properties.yaml"
     if not file.is_file():
         return ()
     doc = load_yaml_file(file)
     properties_file = _validate(PropertiesFile, doc)
     checked: list[CheckedProperty] = []
     seen: set[str] = set()
+    facts = definition.profile.decision_facts
     for index, spec in enumerate(properties_file.properties):
         line = doc.line_of(("properties", index))
         if spec.id in seen:
             raise RulePackError(f"property id {spec.id!r} is used twice", path=doc.path, line=line)
         seen.add(spec.id)
-        condition = None
-        if spec.when is not None:
-            condition = _checked_condition(
-                spec.when, DECISION_FACTS, parameters, doc, ("properties", index, "when"), None
+        conditions: dict[str, Condition | None] = {}
+        for version in definition.versions:
+            conditions[version.version] = (
+                _checked_condition(
+                    spec.when, facts, version.parameters, doc, ("properties", index, "when"), None
+                )
+                if spec.when is not None
+                else None
             )
-        checked.append(CheckedProperty(spec=spec, condition=condition, path=doc.path, line=line))
+        checked.append(CheckedProperty(spec=spec, conditions=conditions, path=doc.path, line=line))
     return tuple(checked)
 
 
@@ -361,11 +529,23 @@ def _check_source(
 def _check_rule_references(
     spec: RuleSpec,
     manifest: PackManifest,
+    profile: PlatformProfile,
     parameters: Mapping[str, Parameter],
     doc: YamlDocument,
     index: int,
 ) -> None:
     base: tuple[str | int, ...] = ("rules", index)
+    for language in profile.defaults.languages:
+        if getattr(spec.title, language) is None:
+            raise RulePackError(
+                f"the title needs a {language!r} text (the platform's languages: "
+                f"{', '.join(profile.defaults.languages)})",
+                path=doc.path,
+                line=doc.line_of((*base, "title")),
+                rule_id=spec.id,
+                field="title",
+            )
+    _check_terms(spec, profile, doc, base)
     for position, source in enumerate(spec.sources):
         _check_source(source, manifest, doc, (*base, "sources", position), spec.id)
     effects = spec.then
@@ -413,7 +593,7 @@ def _check_rule_references(
                 **where,
             )
         unit = parameters[ref.param].unit
-        if unit not in _UNITS_FOR[role]:
+        if unit not in _UNITS_FOR.get(role, (role,)):
             raise RulePackError(
                 f"parameter {ref.param!r} is in {unit}; {role} needs "
                 f"{' or '.join(_UNITS_FOR[role])}",
@@ -422,17 +602,48 @@ def _check_rule_references(
 
     for position, deadline in enumerate(effects.deadlines):
         check(deadline.after, "deadline", ("deadlines", position, "after"))
-    if effects.penalty_points is not None:
-        check(effects.penalty_points, "penalty_points", ("penalty_points",))
+        if deadline.start not in profile.anchor_names:
+            close = difflib.get_close_matches(deadline.start, list(profile.anchor_names), n=1)
+            raise RulePackError(
+                f"unknown anchor {deadline.start!r} (the profile's: "
+                f"{', '.join(profile.anchor_names)})",
+                path=doc.path,
+                line=doc.line_of((*base, "then", "deadlines", position, "from")),
+                rule_id=spec.id,
+                hint=f"did you mean {close[0]!r}?" if close else None,
+            )
+    for name, ref in effects.metrics.items():
+        metric = profile.metrics.get(name)
+        if metric is None:
+            close = difflib.get_close_matches(name, list(profile.metrics), n=1)
+            raise RulePackError(
+                f"unknown metric {name!r} (the profile's: {', '.join(profile.metrics) or 'none'})",
+                path=doc.path,
+                line=doc.line_of((*base, "then", "metrics", name)),
+                rule_id=spec.id,
+                hint=f"did you mean {close[0]!r}?" if close else None,
+            )
+        check(ref, "count" if metric.kind == "rate" else metric.unit, ("metrics", name))
     for position, compensation in enumerate(effects.compensation):
         check(compensation.amount, "compensation", ("compensation", position, "amount"))
     if effects.sanction is not None:
-        check(effects.sanction.threshold, "threshold", ("sanction", "threshold"))
+        threshold_unit = (
+            parameters[effects.sanction.threshold.param].unit
+            if effects.sanction.threshold.param in parameters
+            else "points"
+        )
+        if threshold_unit not in ("points", "ratio", "count", "currency"):
+            threshold_unit = "points"
+        check(effects.sanction.threshold, threshold_unit, ("sanction", "threshold"))
     if effects.resolution is not None and isinstance(effects.resolution.refund, ParamRef):
         check(effects.resolution.refund, "refund", ("resolution", "refund"))
 
 
-def _read_tests(root: Path) -> tuple[LoadedTest, ...]:
+def read_tests(definition: PackDefinition) -> tuple[LoadedTest, ...]:
+    """The family's pack tests (``tests/*.yaml``), each case checked against the profile."""
+    root = definition.root
+    known_versions = {version.version for version in definition.versions}
+    context = {"profile": definition.profile}
     loaded: list[LoadedTest] = []
     names: set[str] = set()
     for file in _yaml_files(root / "tests"):
@@ -445,13 +656,26 @@ def _read_tests(root: Path) -> tuple[LoadedTest, ...]:
                     f"test name {spec.name!r} is used twice", path=doc.path, line=line
                 )
             names.add(spec.name)
+            if spec.version is not None and spec.version not in known_versions:
+                raise RulePackError(
+                    f"unknown version {spec.version!r} (the family's: {', '.join(sorted(known_versions))})",
+                    path=doc.path,
+                    line=doc.line_of(("tests", index, "version")),
+                    field="version",
+                )
             data: Any = spec.case
             if spec.case_file is not None:
-                case_path = file.parent / spec.case_file
-                case_doc = load_yaml_file(case_path)
-                data = case_doc.data
+                case_path = (file.parent / spec.case_file).resolve()
+                if not case_path.is_relative_to(root.resolve()) or not case_path.is_file():
+                    raise RulePackError(
+                        f"case_file {spec.case_file!r} must be a file inside the pack folder",
+                        path=doc.path,
+                        line=doc.line_of(("tests", index, "case_file")),
+                        field="case_file",
+                    )
+                data = load_yaml_file(case_path).data
             try:
-                case = Case.model_validate(data)
+                case = Case.model_validate(data, context=context)
             except CaseError as exc:
                 raise RulePackError(
                     f"invalid test case: {exc}",
@@ -475,3 +699,28 @@ def _split(exc: CaseError) -> tuple[str | int, ...]:
         if index:
             parts.append(int(index))
     return tuple(parts)
+
+
+def _check_terms(
+    spec: RuleSpec, profile: PlatformProfile, doc: YamlDocument, base: tuple[str | int, ...]
+) -> None:
+    """The parties a rule names exist on the platform."""
+    parties = profile.terms("parties")
+    named: list[tuple[str, tuple[str | int, ...]]] = []
+    if spec.then.resolution is not None:
+        named.append((spec.then.resolution.decided_by, ("resolution", "decided_by")))
+    named += [
+        (deadline.party, ("deadlines", position, "party"))
+        for position, deadline in enumerate(spec.then.deadlines)
+    ]
+    for party, key_path in named:
+        if party not in parties:
+            close = difflib.get_close_matches(party, list(parties), n=1)
+            raise RulePackError(
+                f"unknown party {party!r} (the platform's: {', '.join(parties)})",
+                path=doc.path,
+                line=doc.line_of((*base, "then", *key_path)),
+                rule_id=spec.id,
+                field=".".join(map(str, key_path)),
+                hint=f"did you mean {close[0]!r}?" if close else None,
+            )

@@ -2,10 +2,12 @@
 
 A pack is a folder::
 
-    pack.yaml          # manifest: id, platform, version, effective dates, timezone, sources
-    parameters.yaml    # named numbers, each with unit, source and confidence
-    rules/*.yaml       # rules: id, titles, phase, priority, when (condition), then (effects)
+    pack.yaml          # manifest: id, platform, dated versions, sources
+    profile.yaml       # the platform profile (``_profile.PlatformProfile``)
+    parameters.yaml    # named numbers, each with unit, source and confidence (and dated changes)
+    rules/*.yaml       # rules: id, titles, phase, priority, in_force, when (condition), then
     tests/*.yaml       # example cases with expected outcomes
+    properties.yaml    # properties checked with Hypothesis
 
 Conditions (``when``) are kept as plain data here and checked by ``_conditions``.
 """
@@ -14,27 +16,20 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from refundrules._vocabulary import (
-    EvidenceKind,
-    Party,
-    Platform,
-    RefundReason,
-    Resolution,
-    ReturnShippingPayer,
-    Stage,
-)
+from refundrules._vocabulary import Resolution, ReturnShippingPayer, Stage
 
 __all__ = [
     "BuyerSignalEffect",
     "CompensationEffect",
     "DeadlineEffect",
     "Effects",
+    "InForce",
     "PackManifest",
     "PackTest",
+    "PackVersionSpec",
     "ParamRef",
     "Parameter",
     "PropertiesFile",
@@ -51,20 +46,8 @@ __all__ = [
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
 Confidence = Literal["A", "B", "C", "D"]
-Unit = Literal["hours", "days", "points", "currency", "ratio", "count"]
-Anchor = Literal[
-    "payment",
-    "request",
-    "shipment",
-    "delivery",
-    "seller_response",
-    "offer",
-    "return_shipped",
-    "return_rejected",
-    "disagreement",
-    "escalation",
-    "ruling",
-]
+Unit = Literal["hours", "days", "business_days", "points", "currency", "ratio", "count"]
+TIME_UNITS = ("hours", "days", "business_days")
 RefundBasis = Literal["requested", "paid", "offer", "none"]
 
 
@@ -81,26 +64,47 @@ class SourceEntry(_Spec):
     note: str | None = None
 
 
-class PackManifest(_Spec):
-    id: Identifier
-    platform: Platform
+class PackVersionSpec(_Spec):
+    """One dated version of a family: in force from ``effective_from`` until the day before
+    the next version's (or ``effective_to``, for the last one)."""
+
     version: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")]
-    title: str
     effective_from: date
     effective_to: date | None = None
-    timezone: str = "Asia/Shanghai"
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
-    seller_fault_reasons: tuple[RefundReason, ...] = ()
+    title: str = Field(min_length=1)
+    note: str | None = None
+
+
+class PackManifest(_Spec):
+    """``pack.yaml``: the family's identity, its dated versions and the sources it cites."""
+
+    id: Identifier
+    platform: Identifier
+    title: str
+    versions: tuple[PackVersionSpec, ...] = Field(min_length=1)
     sources: dict[str, SourceEntry] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _check_dates(self) -> PackManifest:
-        if self.effective_to is not None and self.effective_to < self.effective_from:
+    def _check_versions(self) -> PackManifest:
+        seen: set[str] = set()
+        for earlier, later in zip(self.versions, self.versions[1:], strict=False):
+            if later.effective_from <= earlier.effective_from:
+                raise ValueError(
+                    f"versions are listed oldest first: {later.version} "
+                    f"({later.effective_from}) follows {earlier.version} ({earlier.effective_from})"
+                )
+            if earlier.effective_to is not None:
+                raise ValueError(
+                    f"only the last version sets effective_to; {earlier.version} ends where "
+                    f"{later.version} begins"
+                )
+        for version in self.versions:
+            if version.version in seen:
+                raise ValueError(f"version {version.version!r} is listed twice")
+            seen.add(version.version)
+        last = self.versions[-1]
+        if last.effective_to is not None and last.effective_to < last.effective_from:
             raise ValueError("effective_to is before effective_from")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {self.timezone!r}") from exc
         return self
 
 
@@ -110,16 +114,45 @@ class Alternative(_Spec):
     note: str | None = None
 
 
-class Parameter(_Spec):
-    """A named number, e.g. ``seller_response_window_hours: {value: 48, unit: hours, …}``."""
+class ParameterChange(_Spec):
+    """The parameter's value from ``from`` on (a version boundary)."""
 
-    value: float
+    start: date = Field(alias="from")
+    value: float = Field(allow_inf_nan=False)
+    source: str
+    confidence: Confidence
+    note: str | None = None
+
+
+class Parameter(_Spec):
+    """A named number, e.g. ``seller_response_window_hours: {value: 48, unit: hours, …}``.
+
+    ``changes`` gives later values, each from a version boundary on.
+    """
+
+    value: float = Field(allow_inf_nan=False)
     unit: Unit
     source: str
     confidence: Confidence
     description: str
     alternatives: tuple[Alternative, ...] = ()
+    changes: tuple[ParameterChange, ...] = ()
     note: str | None = None
+
+    def in_force_on(self, day: date) -> Parameter:
+        """This parameter as it stood on ``day`` (its latest change by then, if any)."""
+        current = self
+        for change in self.changes:
+            if change.start <= day:
+                current = self.model_copy(
+                    update={
+                        "value": change.value,
+                        "source": change.source,
+                        "confidence": change.confidence,
+                        "changes": (),
+                    }
+                )
+        return current if current is not self else self.model_copy(update={"changes": ()})
 
 
 class ParamRef(_Spec):
@@ -127,8 +160,10 @@ class ParamRef(_Spec):
 
 
 class Titles(_Spec):
+    """A rule's title in each language of the platform profile (English always)."""
+
     en: str = Field(min_length=1)
-    zh: str = Field(min_length=1)
+    zh: str | None = Field(default=None, min_length=1)
 
 
 class ResolutionEffect(_Spec):
@@ -140,15 +175,15 @@ class ResolutionEffect(_Spec):
     return_shipping: ReturnShippingPayer | Literal["seller_if_at_fault"] = (
         ReturnShippingPayer.NOT_APPLICABLE
     )
-    decided_by: Party
+    decided_by: Identifier
     final: bool = False
 
 
 class DeadlineEffect(_Spec):
     id: Identifier
     what: str
-    party: Party
-    start: Anchor = Field(alias="from")
+    party: Identifier
+    start: Identifier = Field(alias="from")
     after: ParamRef
     if_missed: str
 
@@ -189,7 +224,7 @@ class Effects(_Spec):
     resolution: ResolutionEffect | None = None
     deadlines: tuple[DeadlineEffect, ...] = ()
     dispute_record: bool = False
-    penalty_points: ParamRef | None = None
+    metrics: dict[Identifier, ParamRef] = Field(default_factory=dict)
     compensation: tuple[CompensationEffect, ...] = ()
     buyer_signals: tuple[BuyerSignalEffect, ...] = ()
     recommend: tuple[RecommendationEffect, ...] = ()
@@ -197,9 +232,9 @@ class Effects(_Spec):
 
     @model_validator(mode="after")
     def _check_deciding(self) -> Effects:
-        if self.resolution is None and (self.dispute_record or self.penalty_points is not None):
+        if self.resolution is None and (self.dispute_record or self.metrics):
             raise ValueError(
-                "'dispute_record' and 'penalty_points' belong to a rule that sets 'resolution'"
+                "'dispute_record' and 'metrics' belong to a rule that sets 'resolution'"
             )
         return self
 
@@ -208,11 +243,25 @@ class Effects(_Spec):
         return self.stage is not None or self.resolution is not None
 
 
+class InForce(_Spec):
+    """The dates a rule is in force (each on a version boundary); open-ended if absent."""
+
+    start: date | None = Field(default=None, alias="from")
+    until: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> InForce:
+        if self.start is not None and self.until is not None and self.until < self.start:
+            raise ValueError("'until' is before 'from'")
+        return self
+
+
 class RuleSpec(_Spec):
     id: Identifier
     title: Titles
     phase: Literal["decision", "consequence"] = "decision"
     priority: Annotated[int, Field(ge=0, le=65535)]
+    in_force: InForce | None = None
     when: dict[str, Any]
     then: Effects
     sources: tuple[str, ...] = Field(min_length=1)
@@ -231,7 +280,7 @@ class TestExpectation(_Spec):
     resolution_rule: str | None = None
     fired: tuple[str, ...] = ()
     not_fired: tuple[str, ...] = ()
-    penalty_points_added: float | None = None
+    metrics_added: dict[str, float] | None = None
     dispute_record: bool | None = None
     sanctions: tuple[str, ...] | None = None
     buyer_flags: tuple[str, ...] | None = None
@@ -244,6 +293,7 @@ class PackTest(_Spec):
     description: str | None = None
     case: dict[str, Any] | None = None
     case_file: str | None = None
+    version: str | None = None  # pin a version; default: the one the case's request date selects
     as_of: AwareDatetime
     expect: TestExpectation
 
@@ -264,14 +314,14 @@ class PropertyExpectation(_Spec):
     resolution: tuple[Resolution, ...] | None = None
     not_resolution: tuple[Resolution, ...] | None = None
     stage: tuple[Stage, ...] | None = None
-    decided_by: tuple[Party, ...] | None = None
-    max_penalty_points_added: float | None = None
+    decided_by: tuple[Identifier, ...] | None = None
+    max_metric_added: dict[str, float] | None = None
     dispute_record: bool | None = None
 
 
 class EvidenceChange(_Spec):
-    party: Literal["buyer", "seller"]
-    kind: EvidenceKind
+    party: Identifier
+    kind: Identifier
 
 
 class CaseChange(_Spec):

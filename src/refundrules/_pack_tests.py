@@ -73,7 +73,10 @@ def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
     compare("return_shipping", expect.return_shipping, resolution.return_shipping_paid_by)
     compare("resolution_rule", expect.resolution_rule, resolution.rule_id)
     consequences = prediction.seller_consequences
-    compare("penalty_points_added", expect.penalty_points_added, consequences.penalty_points_added)
+    if expect.metrics_added is not None:
+        added = {change.metric: change.added for change in consequences.metrics}
+        for metric, expected in sorted(expect.metrics_added.items()):
+            compare(f"metrics_added.{metric}", expected, added.get(metric))
     compare("dispute_record", expect.dispute_record, consequences.dispute_record)
     if expect.sanctions is not None:
         compare(
@@ -109,7 +112,7 @@ def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
 
 def run_pack_test(pack: RulePack, test: LoadedTest) -> PackTestResult:
     try:
-        prediction = pack.predict(test.case, test.spec.as_of)
+        prediction = pack.predict(test.case, test.spec.as_of, version=test.spec.version)
     except (ValueError, RefundRulesError) as exc:
         return PackTestResult(test, None, (f"prediction failed: {exc}",))
     return PackTestResult(test, prediction, tuple(check_expectations(test, prediction)))

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from refundrules._vocabulary import Party, Platform, Resolution, ReturnShippingPayer, Stage
+from refundrules._vocabulary import Resolution, ReturnShippingPayer, Stage
 
 __all__ = [
     "BuyerFlag",
     "Compensation",
     "Deadline",
+    "MetricChange",
     "PackRef",
     "PredictedResolution",
     "Prediction",
@@ -30,11 +31,14 @@ class _Out(BaseModel):
 
 
 class PackRef(_Out):
-    """Which pack produced a prediction: id, version and a hash of its rule-bearing files."""
+    """Which pack version produced a prediction: the family id, the version, the dates it is in
+    force and a SHA-256 of its resolved content (profile, parameters and rules in force)."""
 
     id: str
-    platform: Platform
+    platform: str
     version: str
+    effective_from: date
+    effective_to: date | None
     content_hash: str
 
 
@@ -67,7 +71,7 @@ class PredictedResolution(_Out):
     refund_amount: Decimal
     currency: str
     return_shipping_paid_by: ReturnShippingPayer
-    decided_by: Party
+    decided_by: str
     final: bool
     rule_id: str
 
@@ -75,7 +79,7 @@ class PredictedResolution(_Out):
 class Deadline(_Out):
     id: str
     what: str
-    party: Party
+    party: str
     due_at: datetime
     hours_left: float
     if_missed: str
@@ -96,8 +100,25 @@ class Compensation(_Out):
     rule_id: str
 
 
+class MetricChange(_Out):
+    """One seller metric of the platform (penalty points, an order defect rate, …) before and
+    after this case. For a ``rate``, ``added`` counts defects and ``before``/``after`` are shares."""
+
+    metric: str
+    title: str
+    kind: Literal["total", "rate"]
+    unit: str
+    before: float
+    added: float
+    after: float
+
+
 class SellerConsequences(_Out):
+    """What the case costs the store. ``penalty_points_added``/``_total`` repeat the
+    ``penalty_points`` metric for platforms that have one (0 elsewhere)."""
+
     dispute_record: bool
+    metrics: tuple[MetricChange, ...] = ()
     penalty_points_added: float
     penalty_points_total: float
     sanctions: tuple[Sanction, ...]

@@ -17,8 +17,8 @@ from refundrules._case import Case, Evidence
 from refundrules._conditions import holds
 from refundrules._loader import CheckedProperty
 from refundrules._prediction import Prediction
+from refundrules._profile import PlatformProfile
 from refundrules._rulepack import RulePack
-from refundrules._vocabulary import Party
 
 __all__ = ["PropertyResult", "PropertyViolation", "check_pack_properties", "check_property"]
 
@@ -68,7 +68,7 @@ def _summary(prediction: Prediction) -> str:
     deciders = [reason.rule_id for reason in prediction.reasons if reason.role == "decided"]
     return (
         f"stage {prediction.stage.value}, resolution {prediction.resolution.outcome.value} "
-        f"by {prediction.resolution.decided_by.value} (deciding rules: {', '.join(deciders)})"
+        f"by {prediction.resolution.decided_by} (deciding rules: {', '.join(deciders)})"
     )
 
 
@@ -83,17 +83,18 @@ def _expectation_problem(prop: CheckedProperty, prediction: Prediction) -> str |
     ]
     for label, allowed, actual in checks:
         if allowed is not None and actual not in allowed:
-            wanted = ", ".join(item.value for item in allowed)
+            wanted = ", ".join(str(item) for item in allowed)
             return f"expected {label} in [{wanted}]; predicted {_summary(prediction)}"
     if expect.not_resolution is not None and outcome in expect.not_resolution:
         return f"resolution {outcome.value} is excluded; predicted {_summary(prediction)}"
     consequences = prediction.seller_consequences
-    ceiling = expect.max_penalty_points_added
-    if ceiling is not None and consequences.penalty_points_added > ceiling:
-        return (
-            f"expected at most {ceiling:g} penalty points; predicted "
-            f"+{consequences.penalty_points_added:g} ({_summary(prediction)})"
-        )
+    added = {change.metric: change.added for change in consequences.metrics}
+    for metric, ceiling in sorted((expect.max_metric_added or {}).items()):
+        if added.get(metric, 0.0) > ceiling:
+            return (
+                f"expected at most +{ceiling:g} {metric}; predicted "
+                f"+{added[metric]:g} ({_summary(prediction)})"
+            )
     if expect.dispute_record is not None and consequences.dispute_record != expect.dispute_record:
         return (
             f"expected dispute record {expect.dispute_record}; predicted "
@@ -102,10 +103,10 @@ def _expectation_problem(prop: CheckedProperty, prediction: Prediction) -> str |
     return None
 
 
-def _changed(prop: CheckedProperty, case: Case) -> Case:
+def _changed(prop: CheckedProperty, case: Case, profile: PlatformProfile) -> Case:
     change = prop.spec.change
     assert change is not None
-    added = Evidence(party=Party(change.add_evidence.party), kind=change.add_evidence.kind)
+    added = Evidence(party=change.add_evidence.party, kind=change.add_evidence.kind)
     return Case.model_validate(
         {
             **case.model_dump(mode="json"),
@@ -113,14 +114,15 @@ def _changed(prop: CheckedProperty, case: Case) -> Case:
                 *(item.model_dump(mode="json") for item in case.evidence),
                 added.model_dump(mode="json"),
             ],
-        }
+        },
+        context={"profile": profile},
     )
 
 
 def _transition_problem(
     pack: RulePack, prop: CheckedProperty, case: Case, as_of: datetime, before: Prediction
 ) -> str | None:
-    after = pack.predict(_changed(prop, case), as_of)
+    after = pack.predict(_changed(prop, case, pack.profile), as_of)
     old, new = before.resolution.outcome, after.resolution.outcome
     for forbidden in prop.spec.forbid:
         if old in forbidden.from_ and new in forbidden.to:
@@ -128,7 +130,7 @@ def _transition_problem(
             assert change is not None
             added = change.add_evidence
             return (
-                f"adding {added.party} evidence '{added.kind.value}' moved the resolution "
+                f"adding {added.party} evidence '{added.kind}' moved the resolution "
                 f"{old.value} -> {new.value}; before: {_summary(before)}; after: {_summary(after)}"
             )
     return None
@@ -154,7 +156,9 @@ def check_property(
     @given(evaluations(pack, **prop.spec.given))
     def run(evaluation: tuple[Case, datetime]) -> None:
         case, as_of = evaluation
-        if prop.condition is not None and not holds(prop.condition, pack.facts(case, as_of)):
+        version = pack.version_for(case)
+        condition = prop.conditions[version.version]
+        if condition is not None and not holds(condition, version.facts(case, as_of)):
             return
         counted["examples"] += 1
         prediction = pack.predict(case, as_of)
@@ -174,6 +178,4 @@ def check_property(
 
 def check_pack_properties(pack: RulePack, *, max_examples: int = 200) -> list[PropertyResult]:
     """Check every property the pack declares."""
-    return [
-        check_property(pack, prop, max_examples=max_examples) for prop in pack.definition.properties
-    ]
+    return [check_property(pack, prop, max_examples=max_examples) for prop in pack.properties]

@@ -93,7 +93,7 @@ class PackTestItem(_PackItem):
 class PackPropertiesFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         pack = _pack_for(self.path.parent)
-        for prop in pack.definition.properties:
+        for prop in pack.properties:
             yield PackPropertyItem.from_parent(self, name=prop.spec.id, pack=pack, prop=prop)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from refundrules._prediction import Prediction
+from refundrules._prediction import MetricChange, Prediction
 from refundrules._vocabulary import ReturnShippingPayer
 
 __all__ = ["render_text"]
@@ -19,6 +19,15 @@ def _shipping(prediction: Prediction) -> str:
     return f"return shipping paid by {payer.value}"
 
 
+def _metric(change: MetricChange) -> str:
+    if change.kind == "rate":
+        defects = "defect" if change.added == 1 else "defects"
+        return (
+            f"{change.title} +{change.added:g} {defects} ({change.before:.2%} → {change.after:.2%})"
+        )
+    return f"{change.title} +{change.added:g} (total {change.after:g})"
+
+
 def render_text(prediction: Prediction) -> str:
     """A plain-text summary: stage, resolution, deadlines, consequences, actions, reasons."""
     resolution = prediction.resolution
@@ -28,7 +37,7 @@ def render_text(prediction: Prediction) -> str:
         f"Case {prediction.case_id} — {prediction.pack.id} pack {prediction.pack.version} "
         f"(as of {prediction.as_of.isoformat()})",
         f"Stage:       {_label(prediction.stage.value)}",
-        f"Resolution:  {_label(resolution.outcome.value)} ({settled}, by {resolution.decided_by.value}"
+        f"Resolution:  {_label(resolution.outcome.value)} ({settled}, by {resolution.decided_by}"
         f"; rule {resolution.rule_id})",
         f"Refund:      {resolution.refund_amount} {resolution.currency}; {_shipping(prediction)}",
     ]
@@ -40,14 +49,17 @@ def render_text(prediction: Prediction) -> str:
             else f"{-deadline.hours_left:g} h overdue"
         )
         lines.append(
-            f"  - {deadline.party.value}: {deadline.what} by "
+            f"  - {deadline.party}: {deadline.what} by "
             f"{deadline.due_at.isoformat()} ({left}) [{deadline.rule_id}]"
         )
         lines.append(f"      if missed: {deadline.if_missed}")
     lines.append(
-        f"Seller:      dispute record {'yes' if consequences.dispute_record else 'no'}; "
-        f"penalty points +{consequences.penalty_points_added:g} "
-        f"(total {consequences.penalty_points_total:g})"
+        "; ".join(
+            [
+                f"Seller:      dispute record {'yes' if consequences.dispute_record else 'no'}",
+                *(_metric(change) for change in consequences.metrics),
+            ]
+        )
     )
     for sanction in consequences.sanctions:
         lines.append(

@@ -1,68 +1,88 @@
-"""``RulePack``: a loaded, compiled pack that predicts disputes. Safe to share between threads.
+"""``RulePack``: a loaded family of dated pack versions that predicts disputes; thread-safe.
 
 >>> import refundrules
 >>> pack = refundrules.load_rule_pack("pinduoduo")
->>> pack.platform.value
+>>> pack.platform
 'pinduoduo'
+>>> [version.version for version in pack.versions][:1]
+['2021.1']
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from refundrules._assemble import (
     DecisionOutcome,
     buyer_flags,
     consequence_facts,
+    metric_changes,
     reasons_for,
     recommendations,
     sanctions,
 )
-from refundrules._case import Case
+from refundrules._case import Case, load_case
 from refundrules._conditions import path_count, path_depth, referenced_facts, to_durable
-from refundrules._engine import CompiledRule, RuleBudgetError, RuleEngine
-from refundrules._facts import (
-    CONSEQUENCE_FACTS,
-    DECISION_FACTS,
-    FactSpec,
-    FactValue,
-    derive_facts,
-    time_anchors,
+from refundrules._engine import CompiledRule, RuleBudgetError, RuleEngine, partition_rules
+from refundrules._facts import FactSpec, FactValue, case_at, derive_facts
+from refundrules._loader import (
+    CheckedProperty,
+    CheckedRule,
+    LoadedTest,
+    PackDefinition,
+    VersionDefinition,
+    read_pack,
+    read_properties,
+    read_tests,
 )
-from refundrules._loader import CheckedRule, LoadedTest, PackDefinition, read_pack
 from refundrules._pack_model import PackManifest, Parameter
 from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
-from refundrules._vocabulary import Platform
-from refundrules.exceptions import CaseError, EvaluationError, RulePackError
+from refundrules._profile import PlatformProfile
+from refundrules.exceptions import CaseError, EngineError, EvaluationError, RulePackError
 
-__all__ = ["RulePack", "load_rule_pack"]
+__all__ = ["PackVersion", "RulePack", "load_rule_pack"]
 
 
-def _compile(label: str, rules: list[CheckedRule]) -> tuple[RuleEngine, frozenset[str]]:
-    compiled = [
-        CompiledRule(
-            rule_id=rule.spec.id,
-            priority=rule.spec.priority,
-            condition=to_durable(rule.condition),
-            paths=path_count(rule.condition),
-            depth=path_depth(rule.condition),
+@dataclass(frozen=True)
+class _Phase:
+    """One phase's rules ready for the engine, checked against its budget at load."""
+
+    label: str
+    compiled: tuple[CompiledRule, ...]
+    fields: frozenset[str]
+
+    @classmethod
+    def of(cls, label: str, rules: list[CheckedRule]) -> _Phase:
+        compiled = tuple(
+            CompiledRule(
+                rule_id=rule.spec.id,
+                priority=rule.spec.priority,
+                condition=to_durable(rule.condition),
+                paths=path_count(rule.condition),
+                depth=path_depth(rule.condition),
+            )
+            for rule in sorted(rules, key=lambda rule: rule.spec.priority)
         )
-        for rule in sorted(rules, key=lambda rule: rule.spec.priority)
-    ]
-    fields: set[str] = set()
-    for rule in rules:
-        fields |= referenced_facts(rule.condition)
-    try:
-        engine = RuleEngine(label, compiled)
-    except RuleBudgetError as exc:
-        offender = next(rule for rule in rules if rule.spec.id == exc.rule_id)
-        raise RulePackError(
-            str(exc), path=offender.path, line=offender.line, rule_id=offender.spec.id
-        ) from exc
-    return engine, frozenset(fields)
+        try:
+            partition_rules(compiled)
+        except RuleBudgetError as exc:
+            offender = next(rule for rule in rules if rule.spec.id == exc.rule_id)
+            raise RulePackError(
+                str(exc), path=offender.path, line=offender.line, rule_id=offender.spec.id
+            ) from exc
+        fields: set[str] = set()
+        for rule in rules:
+            fields |= referenced_facts(rule.condition)
+        return cls(label, compiled, frozenset(fields))
+
+    def engine(self) -> RuleEngine:
+        return RuleEngine(self.label, self.compiled)
 
 
 def _typed(
@@ -94,38 +114,79 @@ def _typed(
     return projected
 
 
-class RulePack:
-    """A validated rule pack compiled into durable-rules; call :meth:`predict` per case."""
+class _Engines:
+    """A version's two phases registered in durable-rules (on the version's first use)."""
 
-    def __init__(self, definition: PackDefinition) -> None:
+    def __init__(self, decision: _Phase, consequence: _Phase | None) -> None:
+        self.decision = decision.engine()
+        self.decision_fields = decision.fields
+        self.consequence = consequence.engine() if consequence is not None else None
+        self.consequence_fields = consequence.fields if consequence is not None else frozenset()
+
+    def close(self) -> None:
+        self.decision.close()
+        if self.consequence is not None:
+            self.consequence.close()
+
+
+class PackVersion:
+    """One dated version of a family, compiled into durable-rules on its first use.
+
+    It predicts every case under its own rules, whatever the case's date (a pinned version).
+    """
+
+    def __init__(self, definition: VersionDefinition) -> None:
         self._definition = definition
         self._rules: dict[str, CheckedRule] = {rule.spec.id: rule for rule in definition.rules}
         manifest = definition.manifest
-        label = f"{manifest.id}@{manifest.version}"
-        decision = [rule for rule in definition.rules if rule.spec.phase == "decision"]
-        consequence = [rule for rule in definition.rules if rule.spec.phase == "consequence"]
-        self._decision_engine, self._decision_fields = _compile(f"{label}/decision", decision)
-        self._consequence_engine: RuleEngine | None = None
-        self._consequence_fields: frozenset[str] = frozenset()
-        if consequence:
-            self._consequence_engine, self._consequence_fields = _compile(
-                f"{label}/consequence", consequence
-            )
+        self._label = f"{manifest.id}@{definition.version}"
+        rules = definition.rules
+        decision = [rule for rule in rules if rule.spec.phase == "decision"]
+        consequence = [rule for rule in rules if rule.spec.phase == "consequence"]
+        self._decision = _Phase.of(f"{self._label}/decision", decision)
+        self._consequence = (
+            _Phase.of(f"{self._label}/consequence", consequence) if consequence else None
+        )
+        self._engines: _Engines | None = None
+        self._lock = threading.Lock()
+        self._closed = False
         self.ref = PackRef(
             id=manifest.id,
             platform=manifest.platform,
-            version=manifest.version,
+            version=definition.version,
+            effective_from=definition.effective_from,
+            effective_to=definition.effective_to,
             content_hash=definition.content_hash,
         )
 
-    # --- what the pack is -------------------------------------------------------------------
+    # --- what the version is -------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        return self._definition.version
+
+    @property
+    def title(self) -> str:
+        return self._definition.spec.title
+
+    @property
+    def effective_from(self) -> date:
+        return self._definition.effective_from
+
+    @property
+    def effective_to(self) -> date | None:
+        return self._definition.effective_to
+
+    @property
+    def profile(self) -> PlatformProfile:
+        return self._definition.profile
+
+    @property
+    def platform(self) -> str:
+        return self._definition.profile.platform
+
     @property
     def manifest(self) -> PackManifest:
         return self._definition.manifest
-
-    @property
-    def platform(self) -> Platform:
-        return self._definition.manifest.platform
 
     @property
     def parameters(self) -> Mapping[str, Parameter]:
@@ -136,130 +197,151 @@ class RulePack:
         return self._definition.rules
 
     @property
-    def tests(self) -> tuple[LoadedTest, ...]:
-        return self._definition.tests
-
-    @property
-    def root(self) -> Path:
-        return self._definition.root
-
-    @property
-    def definition(self) -> PackDefinition:
+    def definition(self) -> VersionDefinition:
         return self._definition
 
     def rule(self, rule_id: str) -> CheckedRule:
         return self._rules[rule_id]
 
+    def in_force_on(self, day: date) -> bool:
+        return self._definition.in_force_on(day)
+
     def __repr__(self) -> str:
+        until = self.effective_to or "…"
         return (
-            f"<RulePack {self.ref.id}@{self.ref.version} rules={len(self._rules)} "
-            f"hash={self.ref.content_hash[:12]}>"
+            f"<PackVersion {self.ref.id}@{self.version} {self.effective_from}–{until} "
+            f"rules={len(self._rules)} hash={self.ref.content_hash[:12]}>"
         )
 
-    def close(self) -> None:
-        """Free the engine's rulesets; the pack cannot predict afterwards."""
-        self._decision_engine.close()
-        if self._consequence_engine is not None:
-            self._consequence_engine.close()
+    def _compiled(self) -> _Engines:
+        engines = self._engines
+        if engines is not None:
+            return engines
+        with self._lock:
+            if self._closed:
+                raise EngineError("this rule pack was closed", pack_id=self._label)
+            if self._engines is None:
+                self._engines = _Engines(self._decision, self._consequence)
+            return self._engines
 
-    # --- evaluation -------------------------------------------------------------------------
+    def compile(self) -> None:
+        """Build the durable-rules rulesets now rather than on the first prediction."""
+        self._compiled()
+
+    def close(self) -> None:
+        """Free the engine's rulesets; the version cannot predict afterwards."""
+        with self._lock:
+            self._closed = True
+            engines, self._engines = self._engines, None
+        if engines is not None:
+            engines.close()
+
+    # --- evaluation ----------------------------------------------------------------------
     def facts(self, case: Case, as_of: datetime | None = None) -> dict[str, FactValue]:
-        """The decision facts this pack sees for ``case`` at ``as_of``."""
-        return derive_facts(case, self._as_of(as_of))
+        """The decision facts this version sees for ``case`` at ``as_of``."""
+        return derive_facts(self.profile, case, _as_of(as_of))
 
     def fire(self, facts: Mapping[str, FactValue]) -> list[str]:
         """The decision rules durable-rules fires for ``facts``, in agenda order.
 
         ``facts`` are checked against their declared types first (see :meth:`facts`).
         """
-        return self._decision_engine.fire(_typed(facts, self._decision_fields, DECISION_FACTS))
-
-    def fire_consequences(self, facts: Mapping[str, FactValue]) -> list[str]:
-        if self._consequence_engine is None:
-            return []
-        return self._consequence_engine.fire(
-            _typed(facts, self._consequence_fields, CONSEQUENCE_FACTS)
+        engines = self._compiled()
+        return engines.decision.fire(
+            _typed(facts, engines.decision_fields, self.profile.decision_facts)
         )
 
-    @staticmethod
-    def _as_of(as_of: datetime | None) -> datetime:
-        return datetime.now(UTC) if as_of is None else as_of
+    def fire_consequences(self, facts: Mapping[str, FactValue]) -> list[str]:
+        engines = self._compiled()
+        if engines.consequence is None:
+            return []
+        return engines.consequence.fire(
+            _typed(facts, engines.consequence_fields, self.profile.consequence_fact_specs)
+        )
 
-    def predict(self, case: Case, as_of: datetime | None = None) -> Prediction:
-        """Predict ``case`` at ``as_of`` (default: now). Deterministic for a given ``as_of``.
-
-        Raises :class:`CaseError` for a case of another platform or a bad ``as_of``, and
-        :class:`EvaluationError` if no rule decides (a gap in the pack).
-        """
-        if case.platform is not self.platform:
+    def check_case(self, case: Case) -> None:
+        """Raise :class:`CaseError` unless ``case`` is one this version's platform can have."""
+        profile = self.profile
+        if case.platform != profile.platform:
             raise CaseError(
                 [
                     (
                         "platform",
-                        f"this pack is for {self.platform.value!r}, "
-                        f"the case is {case.platform.value!r}",
+                        f"this pack is for {profile.platform!r}, the case is {case.platform!r}",
                     )
                 ]
             )
-        if case.order.currency != self.manifest.currency:
-            raise CaseError(
-                [
-                    (
-                        "order.currency",
-                        f"this pack's amounts are in {self.manifest.currency}, "
-                        f"the case is in {case.order.currency}",
-                    )
-                ]
+        problems = list(profile.case_problems(case))
+        currency = profile.defaults.currency
+        if case.currency != currency:
+            problems.append(
+                (
+                    "order.currency",
+                    f"this pack's amounts are in {currency}, the case is in {case.currency}",
+                )
             )
-        moment = self._as_of(as_of)
-        anchors = time_anchors(case, moment)
-        facts = derive_facts(case, moment, anchors)
+        if problems:
+            raise CaseError(problems)
+
+    def predict(
+        self, case: Case, as_of: datetime | None = None, *, warnings: tuple[str, ...] = ()
+    ) -> Prediction:
+        """Predict ``case`` at ``as_of`` (default: now) under this version. Deterministic.
+
+        Raises :class:`CaseError` for a case of another platform or a bad ``as_of``, and
+        :class:`EvaluationError` if no rule decides (a gap in the pack).
+        """
+        self.check_case(case)
+        profile = self.profile
+        moment = _as_of(as_of)
+        view = case_at(profile, case, moment)
+        facts = derive_facts(profile, case, moment, view)
+        engines = self._compiled()
         # derive_facts types every fact by construction (tests/test_facts.py), so the per-fact
         # type check of the public fire() is skipped on this hot path.
-        fired = self._decision_engine.fire({name: facts[name] for name in self._decision_fields})
-        outcome = DecisionOutcome(self._definition, self._rules, case, moment, fired, anchors)
+        fired = engines.decision.fire({name: facts[name] for name in engines.decision_fields})
+        definition = self._definition
+        outcome = DecisionOutcome(definition, self._rules, case, moment, fired, view.anchors)
         if outcome.stage_rule is None or outcome.resolution_rule is None:
             missing = "stage" if outcome.stage_rule is None else "resolution"
             raise EvaluationError(
                 f"no rule decided the {missing} of case {case.case_id!r} at "
                 f"{moment.isoformat()}; rules fired: {', '.join(fired) or 'none'}",
-                pack_id=f"{self.ref.id}@{self.ref.version}",
+                pack_id=self._label,
             )
         resolution = outcome.resolution(outcome.resolution_rule)
         stage = outcome.stage_rule.spec.then.stage
         assert stage is not None  # the stage rule is, by definition, one that sets a stage
-        points_added = outcome.penalty_points_added()
+        metrics = metric_changes(profile, case, outcome.metrics_added())
         flags_so_far = buyer_flags(outcome.additive)
         signal_count = sum(len(flag.signals) for flag in flags_so_far)
         later_facts = consequence_facts(
-            facts, resolution, outcome.dispute_record(), points_added, signal_count
+            profile, facts, resolution, outcome.dispute_record(), metrics, signal_count
         )
         later_ids = (
-            self._consequence_engine.fire(
-                {name: later_facts[name] for name in self._consequence_fields}
+            engines.consequence.fire(
+                {name: later_facts[name] for name in engines.consequence_fields}
             )
-            if self._consequence_engine is not None
+            if engines.consequence is not None
             else []
         )
         later = tuple(self._rules[rule_id] for rule_id in later_ids)
         contributors = (*outcome.additive, *later)
         reasons: list[Reason] = [
-            reasons_for(self._definition, rule, "decided", facts) for rule in outcome.deciders
+            reasons_for(definition, rule, "decided", facts) for rule in outcome.deciders
         ]
         reasons += [
-            reasons_for(self._definition, rule, "contributed", facts) for rule in outcome.additive
+            reasons_for(definition, rule, "contributed", facts) for rule in outcome.additive
         ]
-        reasons += [
-            reasons_for(self._definition, rule, "contributed", later_facts) for rule in later
-        ]
-        reasons += [
-            reasons_for(self._definition, rule, "shadowed", facts) for rule in outcome.shadowed
-        ]
+        reasons += [reasons_for(definition, rule, "contributed", later_facts) for rule in later]
+        reasons += [reasons_for(definition, rule, "shadowed", facts) for rule in outcome.shadowed]
+        points = next((change for change in metrics if change.metric == "penalty_points"), None)
         consequences = SellerConsequences(
             dispute_record=outcome.dispute_record(),
-            penalty_points_added=points_added,
-            penalty_points_total=float(later_facts["penalty_points_total"]),
-            sanctions=sanctions(self._definition, later),
+            metrics=metrics,
+            penalty_points_added=points.added if points is not None else 0.0,
+            penalty_points_total=points.after if points is not None else 0.0,
+            sanctions=sanctions(definition, later),
             compensation=outcome.compensation(outcome.additive),
         )
         return Prediction(
@@ -274,31 +356,218 @@ class RulePack:
             reasons=tuple(reasons),
             fired_rules=(*fired, *later_ids),
             pack=self.ref,
-            warnings=self._warnings(case),
+            warnings=warnings,
         )
 
-    def _warnings(self, case: Case) -> tuple[str, ...]:
-        """Reasons to doubt the prediction that are not errors (e.g. a pack not yet in force)."""
-        manifest = self.manifest
-        requested = case.request.requested_at.astimezone(ZoneInfo(manifest.timezone)).date()
-        if requested < manifest.effective_from:
-            return (
-                f"the request ({requested}) predates this pack, in force from "
-                f"{manifest.effective_from}; the rules then may have differed",
+
+def _as_of(as_of: datetime | None) -> datetime:
+    return datetime.now(UTC) if as_of is None else as_of
+
+
+class RulePack:
+    """A family of dated pack versions for one platform; :meth:`predict` picks the version in
+    force on the request date. Load it once and share it between threads.
+
+    >>> pack = load_rule_pack("pinduoduo")
+    >>> pack.version("2021.1").effective_from.isoformat()
+    '2021-01-01'
+    """
+
+    def __init__(self, definition: PackDefinition) -> None:
+        self._definition = definition
+        self._versions = tuple(PackVersion(version) for version in definition.versions)
+        self._by_name = {version.version: version for version in self._versions}
+        self._zone = ZoneInfo(definition.profile.defaults.timezone)
+        self._lock = threading.Lock()
+        self._tests: tuple[LoadedTest, ...] | None = None
+        self._properties: tuple[CheckedProperty, ...] | None = None
+
+    # --- what the family is --------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self._definition.manifest.id
+
+    @property
+    def platform(self) -> str:
+        return self._definition.profile.platform
+
+    @property
+    def profile(self) -> PlatformProfile:
+        return self._definition.profile
+
+    @property
+    def manifest(self) -> PackManifest:
+        return self._definition.manifest
+
+    @property
+    def root(self) -> Path:
+        return self._definition.root
+
+    @property
+    def definition(self) -> PackDefinition:
+        return self._definition
+
+    @property
+    def versions(self) -> tuple[PackVersion, ...]:
+        """The versions, oldest first."""
+        return self._versions
+
+    @property
+    def latest(self) -> PackVersion:
+        return self._versions[-1]
+
+    @property
+    def ref(self) -> PackRef:
+        """The newest version's reference (a prediction names the version it used)."""
+        return self.latest.ref
+
+    @property
+    def rules(self) -> tuple[CheckedRule, ...]:
+        """Every rule of the family, once per id (the newest version's where ids repeat)."""
+        found: dict[str, CheckedRule] = {}
+        for version in self._versions:
+            found.update({rule.spec.id: rule for rule in version.rules})
+        return tuple(found.values())
+
+    @property
+    def parameters(self) -> Mapping[str, Parameter]:
+        """Every parameter of the family as the newest version has it."""
+        found: dict[str, Parameter] = {}
+        for version in self._versions:
+            found.update(version.parameters)
+        return found
+
+    @property
+    def tests(self) -> tuple[LoadedTest, ...]:
+        """The family's pack tests, read on first use."""
+        if self._tests is None:
+            tests = read_tests(self._definition)
+            with self._lock:
+                self._tests = tests
+        return self._tests
+
+    @property
+    def properties(self) -> tuple[CheckedProperty, ...]:
+        """The family's declared properties, read on first use."""
+        if self._properties is None:
+            properties = read_properties(self._definition)
+            with self._lock:
+                self._properties = properties
+        return self._properties
+
+    def version(self, name: str) -> PackVersion:
+        """The version called ``name`` (e.g. ``"2025.7"``); :class:`RulePackError` if none."""
+        found = self._by_name.get(name)
+        if found is None:
+            names = ", ".join(self._by_name)
+            raise RulePackError(
+                f"{self.id} has no version {name!r} (versions: {names})",
+                path=str(self.root),
+                field="version",
             )
-        if manifest.effective_to is not None and requested > manifest.effective_to:
-            return (
-                f"the request ({requested}) is after this pack's last day in force "
-                f"({manifest.effective_to})",
+        return found
+
+    def rule(self, rule_id: str) -> CheckedRule:
+        for version in reversed(self._versions):
+            if rule_id in {rule.spec.id for rule in version.rules}:
+                return version.rule(rule_id)
+        raise KeyError(rule_id)
+
+    def request_day(self, case: Case) -> date:
+        """The request's calendar date in the platform's timezone (what selects a version)."""
+        return case.request.requested_at.astimezone(self._zone).date()
+
+    def version_for(self, case: Case) -> PackVersion:
+        """The version in force on ``case``'s request date.
+
+        Raises :class:`CaseError` (field ``request.requested_at``) before the first version.
+        """
+        day = self.request_day(case)
+        for version in self._versions:
+            if version.in_force_on(day):
+                return version
+        first = self._versions[0]
+        if day < first.effective_from:
+            raise CaseError(
+                [
+                    (
+                        "request.requested_at",
+                        f"the request ({day}) predates every version of the {self.id} pack; "
+                        f"the first, {first.version}, is in force from {first.effective_from}",
+                    )
+                ]
             )
-        return ()
+        return self.latest  # after the last version's end: see _warnings
+
+    def __repr__(self) -> str:
+        names = ", ".join(version.version for version in self._versions)
+        return f"<RulePack {self.id} versions={names}>"
+
+    def close(self) -> None:
+        """Free every version's rulesets; the pack cannot predict afterwards."""
+        for version in self._versions:
+            version.close()
+
+    def __enter__(self) -> RulePack:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- evaluation ----------------------------------------------------------------------
+    def load_case(self, source: str | Path | Mapping[str, Any]) -> Case:
+        """Load a case checked against this pack's profile (for packs that are not installed)."""
+        return load_case(source, profile=self.profile)
+
+    def _choose(self, case: Case, version: str | None) -> tuple[PackVersion, tuple[str, ...]]:
+        if version is not None:
+            chosen = self.version(version)
+            day = self.request_day(case)
+            if not chosen.in_force_on(day):
+                until = chosen.effective_to or "open-ended"
+                return chosen, (
+                    f"version {chosen.version} was pinned; the request ({day}) is outside its "
+                    f"dates ({chosen.effective_from} – {until})",
+                )
+            return chosen, ()
+        chosen = self.version_for(case)
+        day = self.request_day(case)
+        if not chosen.in_force_on(day):
+            return chosen, (
+                f"the request ({day}) is after this pack's last day in force "
+                f"({chosen.effective_to}); the rules then may have differed",
+            )
+        return chosen, ()
+
+    def facts(
+        self, case: Case, as_of: datetime | None = None, *, version: str | None = None
+    ) -> dict[str, FactValue]:
+        """The decision facts of ``case`` at ``as_of`` under the version that predicts it."""
+        return self._choose(case, version)[0].facts(case, as_of)
+
+    def fire(self, facts: Mapping[str, FactValue], *, version: str | None = None) -> list[str]:
+        """The decision rules of ``version`` (default: the newest) that fire for ``facts``."""
+        chosen = self.version(version) if version is not None else self.latest
+        return chosen.fire(facts)
+
+    def predict(
+        self, case: Case, as_of: datetime | None = None, *, version: str | None = None
+    ) -> Prediction:
+        """Predict ``case`` at ``as_of`` (default: now) under the version in force on its
+        request date, or under ``version`` if given. Deterministic for a given ``as_of``.
+
+        Raises :class:`CaseError` for a case of another platform, a request before the first
+        version or a bad ``as_of``, and :class:`EvaluationError` if no rule decides.
+        """
+        chosen, warnings = self._choose(case, version)
+        return chosen.predict(case, as_of, warnings=warnings)
 
 
 def load_rule_pack(name_or_path: str | Path) -> RulePack:
-    """Load, validate and compile a rule pack: a bundled name (``"pinduoduo"``) or a folder.
+    """Load and validate a rule pack family: a bundled name (``"pinduoduo"``) or a folder.
 
     >>> pack = load_rule_pack("pinduoduo")
-    >>> pack.ref.id
+    >>> pack.id
     'pinduoduo'
     """
     return RulePack(read_pack(name_or_path))

@@ -11,16 +11,25 @@ from typing import Any
 
 from refundrules._case import Case
 from refundrules._conditions import OPERATORS
-from refundrules._facts import CONSEQUENCE_FACTS, DECISION_FACTS
 from refundrules._pack_model import PackManifest, RulesFile, TestsFile
+from refundrules._profile import PlatformProfile
+from refundrules._registry import installed_profiles
 
 __all__ = ["SCHEMA_KINDS", "json_schema"]
 
-SCHEMA_KINDS = ("case", "rules", "pack", "parameters", "tests")
+SCHEMA_KINDS = ("case", "rules", "pack", "profile", "parameters", "tests")
 
 
 def _condition_schema() -> dict[str, Any]:
-    facts = sorted({*DECISION_FACTS, *CONSEQUENCE_FACTS})
+    # The facts a rule may read are its platform profile's; the schema offers those of every
+    # installed pack (a pack's own loader checks the exact set, with "did you mean").
+    facts = sorted(
+        {
+            name
+            for profile in installed_profiles().values()
+            for name in (*profile.decision_facts, *profile.consequence_fact_specs)
+        }
+    )
     operand: dict[str, Any] = {
         "oneOf": [
             {"type": ["boolean", "string", "number"]},
@@ -105,6 +114,10 @@ def json_schema(kind: str) -> dict[str, Any]:
     if kind == "pack":
         schema = PackManifest.model_json_schema()
         schema["title"] = "refundrules pack manifest (pack.yaml)"
+        return schema
+    if kind == "profile":
+        schema = PlatformProfile.model_json_schema()
+        schema["title"] = "refundrules platform profile (profile.yaml)"
         return schema
     if kind == "parameters":
         return _parameters_schema()

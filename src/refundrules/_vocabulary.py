@@ -1,4 +1,9 @@
-"""The closed vocabularies of the domain: each is a string enum, so JSON and YAML use the values."""
+"""The core vocabularies of the domain: each is a string enum, so JSON and YAML use the values.
+
+``Stage``, ``Resolution``, ``LogisticsStatus`` and ``ReturnShippingPayer`` are closed. The others
+are the *core* of a vocabulary that a platform profile may extend (``vocabulary:`` in its
+``profile.yaml``), so case fields holding them are validated against the profile, not the enum.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ __all__ = [
     "EvidenceKind",
     "LogisticsStatus",
     "Party",
-    "Platform",
     "RefundReason",
     "RequestKind",
     "Resolution",
@@ -17,13 +21,6 @@ __all__ = [
     "SellerRefusalReason",
     "Stage",
 ]
-
-
-class Platform(StrEnum):
-    PINDUODUO = "pinduoduo"
-    TAOBAO = "taobao"
-    KUAISHOU = "kuaishou"
-    DOUYIN = "douyin"
 
 
 class RequestKind(StrEnum):

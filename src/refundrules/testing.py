@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from refundrules._case import Case
@@ -33,16 +35,9 @@ from refundrules._pack_model import GENERATOR_KEYS, Parameter
 from refundrules._pack_tests import PackTestResult, run_pack_tests
 from refundrules._prediction import Prediction
 from refundrules._properties import PropertyResult, check_pack_properties
-from refundrules._rulepack import RulePack
-from refundrules._vocabulary import (
-    EventKind,
-    EvidenceKind,
-    LogisticsStatus,
-    RefundReason,
-    RequestKind,
-    Resolution,
-    SellerRefusalReason,
-)
+from refundrules._rulepack import PackVersion, RulePack
+from refundrules._vocabulary import EventKind, LogisticsStatus, RequestKind, Resolution
+from refundrules.exceptions import CaseError
 
 __all__ = [
     "SELLER_MOVES",
@@ -66,12 +61,13 @@ __all__ = [
 ]
 
 Evaluation = tuple[Case, datetime]
+Packish = RulePack | PackVersion
 SELLER_MOVES = ("none", "agreed", "refused", "partial_offer")
-_CHINA = timezone(timedelta(hours=8))
 # True about one time in six, shrinking to False (Hypothesis' booleans are 50/50).
 _RARELY = st.sampled_from((False, False, False, False, False, True))
-_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=_CHINA)
 _FIXABLE = GENERATOR_KEYS
+# Generated orders are paid within this many days of a version's first day (or before its end).
+_SPAN_DAYS = 300
 
 
 class InvariantError(AssertionError):
@@ -82,15 +78,24 @@ def _seconds(unit: str, value: float) -> int:
     return round(value * (3600 if unit == "hours" else 86400))
 
 
-def _parameters(packs: Sequence[RulePack]) -> list[Parameter]:
-    return [parameter for pack in packs for parameter in pack.parameters.values()]
+def _versions(pack: Packish) -> tuple[PackVersion, ...]:
+    return pack.versions if isinstance(pack, RulePack) else (pack,)
 
 
-def threshold_offsets(*packs: RulePack) -> st.SearchStrategy[int]:
+def _parameters(packs: Sequence[Packish]) -> list[Parameter]:
+    return [
+        parameter
+        for pack in packs
+        for version in _versions(pack)
+        for parameter in version.parameters.values()
+    ]
+
+
+def threshold_offsets(*packs: Packish) -> st.SearchStrategy[int]:
     """Offsets in seconds: every time parameter's length −1 s, exactly, +1 s, or anything."""
     edges: set[int] = {0, 1}
     for parameter in _parameters(packs):
-        if parameter.unit in ("hours", "days"):
+        if parameter.unit in ("hours", "days", "business_days"):
             values = [parameter.value, *(alt.value for alt in parameter.alternatives)]
             for value in values:
                 length = _seconds(parameter.unit, value)
@@ -102,7 +107,7 @@ def threshold_offsets(*packs: RulePack) -> st.SearchStrategy[int]:
     )
 
 
-def _money_points(packs: Sequence[RulePack]) -> list[Decimal]:
+def _money_points(packs: Sequence[Packish]) -> list[Decimal]:
     cent = Decimal("0.01")
     points = {Decimal("0.01"), Decimal("9.90"), Decimal("39.90"), Decimal("199.00")}
     for parameter in _parameters(packs):
@@ -112,7 +117,7 @@ def _money_points(packs: Sequence[RulePack]) -> list[Decimal]:
     return sorted(point for point in points if point > 0)
 
 
-def _count_points(packs: Sequence[RulePack], unit: str, default: int) -> st.SearchStrategy[int]:
+def _count_points(packs: Sequence[Packish], unit: str, default: int) -> st.SearchStrategy[int]:
     # The case's default comes first so that shrinking leads back to it.
     edges = {0, 1}
     for parameter in _parameters(packs):
@@ -122,7 +127,7 @@ def _count_points(packs: Sequence[RulePack], unit: str, default: int) -> st.Sear
     return st.one_of(st.just(default), st.sampled_from(sorted(edges)), st.integers(0, 60))
 
 
-def _ratio_points(packs: Sequence[RulePack]) -> st.SearchStrategy[float | None]:
+def _ratio_points(packs: Sequence[Packish]) -> st.SearchStrategy[float | None]:
     edges = {0.0, 1.0}
     for parameter in _parameters(packs):
         if parameter.unit == "ratio":
@@ -145,10 +150,28 @@ class _Parts:
     points: st.SearchStrategy[int]
     ratio: st.SearchStrategy[float | None]
     score: st.SearchStrategy[float]
+    starts: st.SearchStrategy[datetime]
 
 
-def _parts(packs: Sequence[RulePack]) -> _Parts:
+def _starts(pack: Packish) -> st.SearchStrategy[datetime]:
+    """When generated orders are paid: within a version's dates, the newest version first."""
+    zone = ZoneInfo(pack.profile.defaults.timezone)
+    windows = []
+    for version in reversed(_versions(pack)):
+        first = datetime.combine(version.effective_from, time(9), zone)
+        last_day = version.effective_to or version.effective_from + timedelta(days=_SPAN_DAYS)
+        span = min(_SPAN_DAYS, max(0, (last_day - version.effective_from).days))
+        windows.append((first, span))
+    return st.sampled_from(windows).flatmap(
+        lambda window: st.integers(0, 60 * 24 * window[1]).map(
+            lambda minutes: window[0] + timedelta(minutes=minutes)
+        )
+    )
+
+
+def _parts(packs: Sequence[Packish]) -> _Parts:
     return _Parts(
+        starts=_starts(packs[0]),
         offset=threshold_offsets(*packs),
         money=st.one_of(
             st.sampled_from(_money_points(packs)),
@@ -164,15 +187,16 @@ def _parts(packs: Sequence[RulePack]) -> _Parts:
 
 @st.composite
 def _evaluation(
-    draw: st.DrawFn, packs: tuple[RulePack, ...], parts: _Parts, fixed: dict[str, Any]
+    draw: st.DrawFn, packs: tuple[Packish, ...], parts: _Parts, fixed: dict[str, Any]
 ) -> Evaluation:
     pack = packs[0]
+    profile = pack.profile
     offset = parts.offset
 
     def pick(name: str, strategy: st.SearchStrategy[Any]) -> Any:
         return fixed[name] if name in fixed else draw(strategy)
 
-    paid_at = _EPOCH + timedelta(minutes=draw(st.integers(0, 60 * 24 * 300)))
+    paid_at = draw(parts.starts)
     money = parts.money
     paid = Decimal(str(pick("paid_amount", money))).quantize(Decimal("0.01"))
     requested = (
@@ -180,8 +204,8 @@ def _evaluation(
         if draw(st.booleans())
         else draw(st.decimals(Decimal("0.01"), paid, places=2, allow_nan=False))
     )
-    kind = RequestKind(pick("kind", st.sampled_from(list(RequestKind))))
-    reason = RefundReason(pick("reason", st.sampled_from(list(RefundReason))))
+    kind = str(pick("kind", st.sampled_from(profile.terms("request_kinds"))))
+    reason = str(pick("reason", st.sampled_from(profile.terms("reasons"))))
 
     shipped = bool(pick("shipped", st.booleans()))
     delivered = shipped and bool(pick("delivered", st.booleans()))
@@ -226,15 +250,20 @@ def _evaluation(
     moment = requested_at
 
     def add(actor: str, event_kind: EventKind, **details: Any) -> None:
+        # The usual after-sales moves, kept to the events this platform has.
         nonlocal moment
+        spec = profile.events.get(event_kind.value)
+        if spec is None:
+            return
         moment = moment + timedelta(seconds=max(1, draw(offset)))
-        timeline.append({"at": _iso(moment), "actor": actor, "kind": event_kind.value, **details})
+        who = actor if actor in spec.by else spec.by[0]
+        timeline.append({"at": _iso(moment), "actor": who, "kind": event_kind.value, **details})
 
     move = pick("seller_move", st.sampled_from(SELLER_MOVES))
     disagreement = False
     if move == "agreed":
         add("seller", EventKind.SELLER_AGREED)
-        if kind is not RequestKind.REFUND_ONLY and draw(st.booleans()):
+        if kind != RequestKind.REFUND_ONLY and draw(st.booleans()):
             add("buyer", EventKind.BUYER_SHIPPED_RETURN)
             answer = draw(st.sampled_from(["none", "confirmed", "rejected"]))
             if answer == "confirmed":
@@ -246,7 +275,7 @@ def _evaluation(
         add(
             "seller",
             EventKind.SELLER_REFUSED,
-            refusal_reason=draw(st.sampled_from(list(SellerRefusalReason))).value,
+            refusal_reason=draw(st.sampled_from(profile.terms("refusal_reasons"))),
         )
         disagreement = True
     elif move == "partial_offer":
@@ -271,18 +300,19 @@ def _evaluation(
     if draw(_RARELY):
         add("buyer", EventKind.BUYER_CANCELLED)
 
+    evidence_kinds = profile.terms("evidence_kinds")
     evidence = [
-        {"party": party, "kind": item.value}
-        for party in ("buyer", "seller")
-        for item in draw(st.lists(st.sampled_from(list(EvidenceKind)), max_size=4, unique=True))
+        {"party": party, "kind": item}
+        for party in profile.evidence_parties
+        for item in draw(st.lists(st.sampled_from(evidence_kinds), max_size=4, unique=True))
     ]
     data: dict[str, Any] = {
         "case_id": f"generated-{draw(st.integers(0, 10**9))}",
-        "platform": pack.platform.value,
+        "platform": pack.platform,
         "order": order,
         "request": {
-            "kind": kind.value,
-            "reason": reason.value,
+            "kind": kind,
+            "reason": reason,
             "amount": str(requested),
             "requested_at": _iso(requested_at),
         },
@@ -301,7 +331,12 @@ def _evaluation(
             "item_quality_complaint_rate": draw(parts.ratio),
         },
     }
-    case = Case.model_validate(data)
+    try:
+        case = Case.model_validate(data, context={"profile": profile})
+    except CaseError:
+        # The usual moves in an order this platform's flow does not allow (e.g. a ruling
+        # with no claim before it): not a case of this platform.
+        reject()
     as_of = moment + timedelta(seconds=draw(offset))
     if draw(st.booleans()):
         as_of = as_of.astimezone(UTC)  # the same instant in another zone
@@ -309,11 +344,13 @@ def _evaluation(
 
 
 def evaluations(
-    pack: RulePack, *, also: Sequence[RulePack] = (), **fixed: Any
+    pack: Packish, *, also: Sequence[Packish] = (), **fixed: Any
 ) -> st.SearchStrategy[Evaluation]:
     """``(case, as_of)`` pairs for ``pack``, with ``as_of`` landing on and around thresholds.
 
-    ``also`` adds the thresholds of other packs (e.g. the new version in a diff). ``fixed``
+    Orders are paid within the dates of ``pack``'s versions (one version's, for a
+    ``PackVersion``). ``also`` adds the thresholds of other packs (e.g. the new version in a
+    diff). ``fixed``
     pins parts of the case: ``kind``, ``reason``, ``seller_move`` (one of
     :data:`SELLER_MOVES`), ``shipped``, ``delivered``, ``escalated``, ``paid_amount``.
     """
@@ -326,9 +363,7 @@ def evaluations(
     return _evaluation(packs, _parts(packs), dict(fixed))
 
 
-def cases(
-    pack: RulePack, *, also: Sequence[RulePack] = (), **fixed: Any
-) -> st.SearchStrategy[Case]:
+def cases(pack: Packish, *, also: Sequence[Packish] = (), **fixed: Any) -> st.SearchStrategy[Case]:
     """Valid cases for ``pack`` (see :func:`evaluations` for ``also`` and ``fixed``)."""
     return evaluations(pack, also=also, **fixed).map(lambda evaluation: evaluation[0])
 
@@ -340,7 +375,7 @@ def _label(case: Case, as_of: datetime) -> str:
     return f"case {case.case_id!r} at {as_of.isoformat()}"
 
 
-def check_totality(pack: RulePack, case: Case, as_of: datetime) -> Prediction:
+def check_totality(pack: Packish, case: Case, as_of: datetime) -> Prediction:
     """Every valid case gets exactly one stage and one resolution (no EvaluationError)."""
     from refundrules.exceptions import EvaluationError
 
@@ -354,7 +389,7 @@ def check_totality(pack: RulePack, case: Case, as_of: datetime) -> Prediction:
     return prediction
 
 
-def check_determinism(pack: RulePack, case: Case, as_of: datetime, repeat: int = 3) -> None:
+def check_determinism(pack: Packish, case: Case, as_of: datetime, repeat: int = 3) -> None:
     """Predicting the same case at the same time gives the same answer every time."""
     first = pack.predict(case, as_of)
     for _ in range(repeat - 1):
@@ -375,11 +410,12 @@ def check_isolation(
         raise InvariantError(f"isolation: {_label(case, as_of)} changed after other cases")
 
 
-def check_explanations_agree(pack: RulePack, case: Case, as_of: datetime) -> None:
+def check_explanations_agree(pack: Packish, case: Case, as_of: datetime) -> None:
     """Our explanation evaluator agrees with durable-rules on which decision rules fire."""
-    facts = pack.facts(case, as_of)
-    fired = set(pack.fire(facts))
-    for rule in pack.rules:
+    version = pack.version_for(case) if isinstance(pack, RulePack) else pack
+    facts = version.facts(case, as_of)
+    fired = set(version.fire(facts))
+    for rule in version.rules:
         if rule.spec.phase != "decision":
             continue
         explained = holds(rule.condition, facts)

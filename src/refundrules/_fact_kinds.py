@@ -1,0 +1,472 @@
+"""The library of fact kinds a platform profile builds its facts from, and ``CaseAt``.
+
+A profile's ``facts:`` maps each fact name to one kind with its settings, e.g.
+``seller_silence_hours: {kind: elapsed, from: request, to: seller_first_response, unit: hours}``.
+Each kind is a small frozen model that turns a case as it stood at ``as_of`` (a ``CaseAt``)
+into one typed value: a bool, a float or a text out of a known set. Nothing here knows a
+platform: event kinds, anchors and labels all come from the profile.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from refundrules._calendar import BusinessCalendar
+from refundrules._case import Case, Event, Evidence
+from refundrules._vocabulary import LogisticsStatus
+
+__all__ = [
+    "BUILT_IN_ANCHORS",
+    "CaseAt",
+    "CaseField",
+    "FactDeclaration",
+    "case_field",
+]
+
+FactType = Literal["boolean", "number", "text"]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
+BUILT_IN_ANCHORS = ("payment", "request", "shipment", "delivery", "carrier_pickup")
+# Case fields whose values come from a vocabulary the profile may extend.
+VOCABULARY_FIELDS = {
+    "request.kind": "request_kinds",
+    "request.reason": "reasons",
+}
+
+
+@dataclass(frozen=True)
+class CaseAt:
+    """A case as it stood at ``as_of``: the events, evidence and anchors that existed then."""
+
+    case: Case
+    as_of: datetime
+    events: tuple[Event, ...]
+    evidence: tuple[Evidence, ...]
+    anchors: Mapping[str, datetime]
+    logistics_status: LogisticsStatus
+    calendar: BusinessCalendar
+
+    def last(self, kinds: frozenset[str]) -> Event | None:
+        for event in reversed(self.events):
+            if event.kind in kinds:
+                return event
+        return None
+
+
+# --- case fields by dotted path ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseField:
+    """A field of the case model reached by a dotted path, e.g. ``order.virtual``."""
+
+    path: str
+    type: FactType
+    optional: bool
+    values: tuple[str, ...]  # allowed values of a closed text field (an enum)
+    vocabulary: str | None  # the profile vocabulary of an open text field
+    read: Callable[[CaseAt], Any]
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        inner, _ = _unwrap(args[0])
+        return inner, optional
+    return annotation, optional
+
+
+def case_field(path: str) -> CaseField | str:
+    """The case field at ``path``, or a message saying why there is none.
+
+    ``store.metrics.NAME`` reaches a store metric input (the profile declares the names);
+    ``logistics.status`` reads the status as it stood at ``as_of``.
+    """
+    parts = path.split(".")
+    if len(parts) == 3 and parts[:2] == ["store", "metrics"]:
+        name = parts[2]
+        return CaseField(
+            path, "number", False, (), None, lambda at: at.case.store.metrics.get(name, 0.0)
+        )
+    model: Any = Case
+    annotation: Any = None
+    optional = False
+    for index, part in enumerate(parts):
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            known = ", ".join(sorted(fields)) if fields else "none"
+            where = ".".join(parts[:index]) or "the case"
+            return f"{where} has no field {part!r} (fields: {known})"
+        annotation, optional = _unwrap(fields[part].annotation)
+        model = annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"{path!r} is a group of fields, not a value"
+    fact_type: FactType
+    values: tuple[str, ...] = ()
+    if annotation is bool:
+        fact_type = "boolean"
+    elif annotation in (int, float, Decimal):
+        fact_type = "number"
+    elif isinstance(annotation, type) and issubclass(annotation, Enum):
+        fact_type = "text"
+        values = tuple(str(member.value) for member in annotation)
+    elif annotation is str:
+        fact_type = "text"
+    else:
+        return f"{path!r} holds {annotation!r}, which no fact can read"
+    if path == "logistics.status":
+        return CaseField(path, "text", False, values, None, lambda at: at.logistics_status.value)
+    getters = tuple(parts)
+
+    def read(at: CaseAt) -> Any:
+        value: Any = at.case
+        for name in getters:
+            value = getattr(value, name)
+            if value is None:
+                return None
+        return value.value if isinstance(value, Enum) else value
+
+    return CaseField(path, fact_type, optional, values, VOCABULARY_FIELDS.get(path), read)
+
+
+# --- the fact kinds ---------------------------------------------------------------------------
+
+
+class _Kind(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    description: str = Field(min_length=1)
+
+    def type(self) -> FactType:  # pragma: no cover - every kind overrides it
+        raise NotImplementedError
+
+
+class Elapsed(_Kind):
+    """Time from one anchor to another (or to ``as_of``); 0 until the start exists, never < 0."""
+
+    kind: Literal["elapsed"]
+    start: Identifier = Field(alias="from")
+    end: Identifier | None = Field(default=None, alias="to")
+    unit: Literal["hours", "days", "business_days"]
+
+    def type(self) -> FactType:
+        return "number"
+
+    def derive(self, at: CaseAt) -> float:
+        start = at.anchors.get(self.start)
+        if start is None:
+            return 0.0
+        end = at.anchors.get(self.end, at.as_of) if self.end is not None else at.as_of
+        if end <= start:
+            return 0.0
+        if self.unit == "business_days":
+            return at.calendar.business_days_between(start, end)
+        seconds = (end - start).total_seconds()
+        return seconds / (3600.0 if self.unit == "hours" else 86400.0)
+
+
+class AnchorReached(_Kind):
+    """The anchor exists by ``as_of`` (e.g. the order has shipped)."""
+
+    kind: Literal["anchor_reached"]
+    anchor: Identifier
+
+    def type(self) -> FactType:
+        return "boolean"
+
+    def derive(self, at: CaseAt) -> bool:
+        return self.anchor in at.anchors
+
+
+class EventSeen(_Kind):
+    """An event of one of these kinds happened by ``as_of``."""
+
+    kind: Literal["event_seen"]
+    events: tuple[Identifier, ...] = Field(min_length=1)
+
+    def type(self) -> FactType:
+        return "boolean"
+
+    def derive(self, at: CaseAt) -> bool:
+        kinds = self.events
+        return any(event.kind in kinds for event in at.events)
+
+
+class EventCount(_Kind):
+    """How many events of these kinds happened by ``as_of``."""
+
+    kind: Literal["event_count"]
+    events: tuple[Identifier, ...] = Field(min_length=1)
+
+    def type(self) -> FactType:
+        return "number"
+
+    def derive(self, at: CaseAt) -> float:
+        kinds = self.events
+        return float(sum(1 for event in at.events if event.kind in kinds))
+
+
+class LatestEvent(_Kind):
+    """Which of these kinds happened last, by its label (``none`` if none has)."""
+
+    kind: Literal["latest_event"]
+    events: dict[Identifier, Identifier] = Field(min_length=1)
+    none: Identifier = "none"
+
+    def type(self) -> FactType:
+        return "text"
+
+    def labels(self) -> tuple[str, ...]:
+        return (self.none, *dict.fromkeys(self.events.values()))
+
+    def derive(self, at: CaseAt) -> str:
+        event = at.last(frozenset(self.events))
+        return self.events[event.kind] if event is not None else self.none
+
+
+Detail = Literal["refusal_reason", "ruling", "evidence_kind"]
+
+
+class EventDetail(_Kind):
+    """A detail of the latest event of a kind (``none`` if absent). With ``latest_of``, only
+    while that event is also the latest of the group (a refusal the seller took back by
+    agreeing no longer gives a reason)."""
+
+    kind: Literal["event_detail"]
+    event: Identifier
+    detail: Detail
+    latest_of: tuple[Identifier, ...] = ()
+    none: Identifier = "none"
+
+    def type(self) -> FactType:
+        return "text"
+
+    def derive(self, at: CaseAt) -> str:
+        event = at.last(frozenset({self.event}))
+        if event is None:
+            return self.none
+        if self.latest_of and at.last(frozenset((*self.latest_of, self.event))) is not event:
+            return self.none
+        value = getattr(event, self.detail)
+        if value is None:
+            return self.none
+        return str(value.value) if isinstance(value, Enum) else str(value)
+
+
+class ReplyState(_Kind):
+    """The state of the latest event of a kind that expects a reply: ``none``, ``pending`` or
+    the label of the reply given after it."""
+
+    kind: Literal["reply_state"]
+    event: Identifier
+    replies: dict[Identifier, Identifier] = Field(min_length=1)
+    pending: Identifier = "pending"
+    none: Identifier = "none"
+
+    def type(self) -> FactType:
+        return "text"
+
+    def labels(self) -> tuple[str, ...]:
+        return (self.none, self.pending, *dict.fromkeys(self.replies.values()))
+
+    def derive(self, at: CaseAt) -> str:
+        latest = at.last(frozenset({self.event}))
+        if latest is None:
+            return self.none
+        reply = at.last(frozenset(self.replies))
+        if reply is None or reply.at < latest.at:
+            return self.pending
+        return self.replies[reply.kind]
+
+
+class _CaseValue(_Kind):
+    field: str
+    _found: CaseField | str = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._found = case_field(self.field)
+
+    def problem(self) -> str | None:
+        """Why the field cannot be read (None if it can): checked when the profile loads."""
+        return self._found if isinstance(self._found, str) else None
+
+    def reader(self) -> CaseField:
+        found = self._found
+        assert isinstance(found, CaseField), "checked when the profile is loaded"
+        return found
+
+
+class CaseFlag(_CaseValue):
+    """A true/false field of the case, e.g. ``order.virtual``."""
+
+    kind: Literal["case_flag"]
+
+    def type(self) -> FactType:
+        return "boolean"
+
+    def derive(self, at: CaseAt) -> bool:
+        return bool(self.reader().read(at))
+
+
+class CaseNumber(_CaseValue):
+    """A number field of the case; ``missing`` stands in when an optional field is absent."""
+
+    kind: Literal["case_number"]
+    unit: Literal["hours", "days", "points", "currency"] | None = None
+    missing: float | None = None
+
+    def type(self) -> FactType:
+        return "number"
+
+    def derive(self, at: CaseAt) -> float:
+        value = self.reader().read(at)
+        if value is None:
+            return float(self.missing or 0.0)
+        return float(value)
+
+
+class CaseText(_CaseValue):
+    """A text field of the case out of a known set (an enum or a profile vocabulary)."""
+
+    kind: Literal["case_text"]
+
+    def type(self) -> FactType:
+        return "text"
+
+    def derive(self, at: CaseAt) -> str:
+        return str(self.reader().read(at))
+
+
+class CaseValueIn(_CaseValue):
+    """A text field of the case holds one of these values (e.g. the parcel is ``signed``)."""
+
+    kind: Literal["case_value_in"]
+    values: tuple[str, ...] = Field(min_length=1)
+
+    def type(self) -> FactType:
+        return "boolean"
+
+    def derive(self, at: CaseAt) -> bool:
+        return str(self.reader().read(at)) in self.values
+
+
+class CasePresent(_CaseValue):
+    """An optional field of the case is given."""
+
+    kind: Literal["case_present"]
+
+    def type(self) -> FactType:
+        return "boolean"
+
+    def derive(self, at: CaseAt) -> bool:
+        return self.reader().read(at) is not None
+
+
+class LatestEventAmount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_amount: Identifier
+
+
+AmountSource = str | LatestEventAmount
+
+
+class Share(_Kind):
+    """One amount divided by another (0 when either is missing or the divisor is 0)."""
+
+    kind: Literal["share"]
+    numerator: AmountSource
+    denominator: AmountSource
+
+    def type(self) -> FactType:
+        return "number"
+
+    _fields: tuple[CaseField | str | None, CaseField | str | None] = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._fields = tuple(  # type: ignore[assignment]
+            None if isinstance(source, LatestEventAmount) else case_field(source)
+            for source in (self.numerator, self.denominator)
+        )
+
+    def problem(self) -> str | None:
+        return next((found for found in self._fields if isinstance(found, str)), None)
+
+    @staticmethod
+    def _amount(source: AmountSource, found: CaseField | str | None, at: CaseAt) -> float | None:
+        if isinstance(source, LatestEventAmount):
+            event = at.last(frozenset({source.event_amount}))
+            return float(event.amount) if event is not None and event.amount is not None else None
+        assert isinstance(found, CaseField), "checked when the profile is loaded"
+        value = found.read(at)
+        return float(value) if value is not None else None
+
+    def derive(self, at: CaseAt) -> float:
+        top = self._amount(self.numerator, self._fields[0], at)
+        bottom = self._amount(self.denominator, self._fields[1], at)
+        if top is None or bottom is None or bottom <= 0:
+            return 0.0
+        return top / bottom
+
+
+class EvidenceHeld(_Kind):
+    """The party holds evidence of one of these kinds (any kind if none given) by ``as_of``."""
+
+    kind: Literal["evidence_held"]
+    party: Identifier
+    evidence: tuple[Identifier, ...] = ()
+
+    def type(self) -> FactType:
+        return "boolean"
+
+    def derive(self, at: CaseAt) -> bool:
+        kinds = self.evidence
+        return any(
+            item.party == self.party and (not kinds or item.kind in kinds) for item in at.evidence
+        )
+
+
+class EvidenceCount(_Kind):
+    """How many items of evidence the party holds by ``as_of``."""
+
+    kind: Literal["evidence_count"]
+    party: Identifier
+
+    def type(self) -> FactType:
+        return "number"
+
+    def derive(self, at: CaseAt) -> float:
+        return float(sum(1 for item in at.evidence if item.party == self.party))
+
+
+FactDeclaration = Annotated[
+    Elapsed
+    | AnchorReached
+    | EventSeen
+    | EventCount
+    | LatestEvent
+    | EventDetail
+    | ReplyState
+    | CaseFlag
+    | CaseNumber
+    | CaseText
+    | CaseValueIn
+    | CasePresent
+    | Share
+    | EvidenceHeld
+    | EvidenceCount,
+    Field(discriminator="kind"),
+]

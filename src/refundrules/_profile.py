@@ -1,0 +1,521 @@
+"""The platform profile: everything that differs between marketplaces, declared in YAML.
+
+A pack family's ``profile.yaml`` says which platform it is, its defaults (currency, timezone,
+languages), its business-day calendar, its vocabulary extensions, the event kinds of its
+after-sales flow (who may do each, what it needs, what must come before it), the anchors
+deadlines count from, the facts its rules may read (built from ``_fact_kinds``), its seller
+metrics and its resolution policy. The library's Python knows no platform.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from enum import StrEnum
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from refundrules._calendar import BusinessCalendar
+from refundrules._fact_kinds import (
+    BUILT_IN_ANCHORS,
+    AnchorReached,
+    CaseField,
+    CaseNumber,
+    CasePresent,
+    CaseValueIn,
+    Elapsed,
+    EventCount,
+    EventDetail,
+    EventSeen,
+    EvidenceCount,
+    EvidenceHeld,
+    FactDeclaration,
+    LatestEvent,
+    LatestEventAmount,
+    ReplyState,
+    Share,
+    _CaseValue,
+    case_field,
+)
+from refundrules._facts import FactSpec
+from refundrules._vocabulary import (
+    EvidenceKind,
+    Party,
+    RefundReason,
+    RequestKind,
+    Resolution,
+    SellerRefusalReason,
+)
+
+if TYPE_CHECKING:
+    from refundrules._case import Case
+
+__all__ = [
+    "OUTCOME_FACTS",
+    "VOCABULARIES",
+    "MetricDeclaration",
+    "PlatformProfile",
+    "ProfileProblem",
+]
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
+Language = Literal["en", "zh"]
+ProfileProblem = tuple[str, tuple[str | int, ...]]  # (message, key path in profile.yaml)
+
+# The core of each vocabulary a profile may extend.
+VOCABULARIES: Mapping[str, type[StrEnum]] = {
+    "request_kinds": RequestKind,
+    "reasons": RefundReason,
+    "refusal_reasons": SellerRefusalReason,
+    "evidence_kinds": EvidenceKind,
+    "parties": Party,
+}
+_DETAIL_VOCABULARY = {
+    "refusal_reason": "refusal_reasons",
+    "evidence_kind": "evidence_kinds",
+}
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Titles(_Spec):
+    """A text in each of the profile's languages; English is always given."""
+
+    en: str = Field(min_length=1)
+    zh: str | None = Field(default=None, min_length=1)
+
+
+class ProfileDefaults(_Spec):
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    timezone: str
+    languages: tuple[Language, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_timezone(self) -> ProfileDefaults:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {self.timezone!r}") from exc
+        return self
+
+
+class CalendarSpec(_Spec):
+    """Business days: a ``holidays`` country (and subdivision) and the weekend (0 = Monday)."""
+
+    country: str | None = None
+    subdivision: str | None = None
+    weekend: tuple[Annotated[int, Field(ge=0, le=6)], ...] = (5, 6)
+
+
+class EventSpec(_Spec):
+    """One event kind of the platform's flow."""
+
+    by: tuple[Identifier, ...] = Field(min_length=1)
+    needs: Literal["refusal_reason", "amount", "ruling", "evidence_kind"] | None = None
+    after: tuple[Identifier, ...] = ()
+    not_on: tuple[Identifier, ...] = ()
+    amount_within_request: bool = False
+    description: str | None = None
+
+
+class AnchorSpec(_Spec):
+    """A moment named by the first or the last event of some kinds."""
+
+    first: tuple[Identifier, ...] | None = Field(default=None, min_length=1)
+    last: tuple[Identifier, ...] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> AnchorSpec:
+        if (self.first is None) == (self.last is None):
+            raise ValueError("an anchor is either 'first' or 'last' of some event kinds")
+        return self
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return self.first or self.last or ()
+
+
+class StoreMetricInput(_Spec):
+    description: str
+
+
+class TotalMetric(_Spec):
+    """A metric that adds up (penalty points, deductions, fees): current value + this case."""
+
+    kind: Literal["total"]
+    title: Titles
+    current: str
+    unit: Literal["points", "currency", "count"] = "points"
+
+
+class RateMetric(_Spec):
+    """A share of orders with a defect (e.g. an order defect rate): (defects + this case's) /
+    orders, 0 when the store has no orders in the window."""
+
+    kind: Literal["rate"]
+    title: Titles
+    defects: str
+    orders: str
+    unit: Literal["ratio"] = "ratio"
+
+
+MetricDeclaration = Annotated[TotalMetric | RateMetric, Field(discriminator="kind")]
+
+
+class ResolutionPolicy(_Spec):
+    """How the library reads a deciding rule's outcome on this platform."""
+
+    granted: dict[Identifier, Resolution] = Field(min_length=1)
+    partial_below_paid: tuple[Resolution, ...] = ()
+    goods_go_back: tuple[Resolution, ...] = ()
+    no_money_back: tuple[Resolution, ...] = ()
+    against_seller: tuple[Resolution, ...] = ()
+    against_seller_when_decided_by: tuple[Identifier, ...] = ("platform", "system")
+    seller_fault_reasons: tuple[Identifier, ...] = ()
+
+
+# Facts of the consequence phase that every profile has: the decision's result.
+OUTCOME_FACTS: tuple[FactSpec, ...] = (
+    FactSpec(
+        "resolution", "text", "the predicted resolution", tuple(item.value for item in Resolution)
+    ),
+    FactSpec(
+        "decided_against_seller", "boolean", "the platform or the system decided for the buyer"
+    ),
+    FactSpec("decided_by", "text", "who decides (or is predicted to decide) the resolution"),
+    FactSpec(
+        "resolution_final", "boolean", "the resolution has already happened (not only predicted)"
+    ),
+    FactSpec("dispute_recorded", "boolean", "a dispute goes on the store's record"),
+    FactSpec(
+        "malicious_signal_count", "number", "malicious-complaint signals raised against the buyer"
+    ),
+)
+
+
+class PlatformProfile(_Spec):
+    """A platform's after-sales flow as data (``profile.yaml``)."""
+
+    platform: Identifier
+    title: Titles
+    defaults: ProfileDefaults
+    calendar: CalendarSpec = CalendarSpec()
+    vocabulary: dict[Identifier, tuple[Identifier, ...]] = Field(default_factory=dict)
+    evidence_parties: tuple[Identifier, ...] = ("buyer", "seller")
+    store_metrics: dict[Identifier, StoreMetricInput] = Field(default_factory=dict)
+    events: dict[Identifier, EventSpec] = Field(min_length=1)
+    anchors: dict[Identifier, AnchorSpec] = Field(default_factory=dict)
+    facts: dict[Identifier, FactDeclaration] = Field(min_length=1)
+    consequence_facts: tuple[Identifier, ...] = ()
+    metrics: dict[Identifier, MetricDeclaration] = Field(default_factory=dict)
+    policy: ResolutionPolicy
+
+    # --- derived views -------------------------------------------------------------------
+    def terms(self, vocabulary: str) -> tuple[str, ...]:
+        """The core values of ``vocabulary`` followed by this profile's extensions."""
+        core = tuple(item.value for item in VOCABULARIES[vocabulary])
+        return (*core, *(term for term in self.vocabulary.get(vocabulary, ()) if term not in core))
+
+    @cached_property
+    def anchor_names(self) -> tuple[str, ...]:
+        return (*BUILT_IN_ANCHORS, *self.anchors)
+
+    @cached_property
+    def business_calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(
+            self.defaults.timezone,
+            country=self.calendar.country,
+            subdivision=self.calendar.subdivision,
+            weekend=self.calendar.weekend,
+        )
+
+    @cached_property
+    def decision_facts(self) -> Mapping[str, FactSpec]:
+        return {name: self._fact_spec(name, declared) for name, declared in self.facts.items()}
+
+    @cached_property
+    def consequence_fact_specs(self) -> Mapping[str, FactSpec]:
+        specs = {name: self.decision_facts[name] for name in self.consequence_facts}
+        for spec in OUTCOME_FACTS:
+            if spec.name == "decided_by":
+                spec = FactSpec(spec.name, "text", spec.description, self.terms("parties"))
+            specs[spec.name] = spec
+        for name, metric in self.metrics.items():
+            added_unit = "count" if metric.kind == "rate" else metric.unit
+            specs[f"{name}_added"] = FactSpec(
+                f"{name}_added",
+                "number",
+                f"{metric.title.en}: what this case adds",
+                unit=_fact_unit(added_unit),
+            )
+            specs[f"{name}_total"] = FactSpec(
+                f"{name}_total",
+                "number",
+                f"{metric.title.en} after this case",
+                unit=_fact_unit(metric.unit),
+            )
+        return specs
+
+    def _fact_spec(self, name: str, declared: FactDeclaration) -> FactSpec:
+        fact_type = declared.type()
+        values: tuple[str, ...] = ()
+        unit: str | None = None
+        if isinstance(declared, LatestEvent | ReplyState):
+            values = declared.labels()
+        elif isinstance(declared, EventDetail):
+            if declared.detail == "ruling":
+                values = tuple(item.value for item in Resolution)
+            else:
+                values = self.terms(_DETAIL_VOCABULARY[declared.detail])
+            values = (declared.none, *values)
+        elif isinstance(declared, _CaseValue) and fact_type == "text":
+            found = case_field(declared.field)
+            if isinstance(found, CaseField):
+                values = found.values or (self.terms(found.vocabulary) if found.vocabulary else ())
+        if isinstance(declared, Elapsed | CaseNumber):
+            unit = declared.unit
+        return FactSpec(name, fact_type, declared.description, values, unit)
+
+    # --- checks --------------------------------------------------------------------------
+    def problems(self) -> Iterator[ProfileProblem]:
+        """Cross-references the models cannot check alone (unknown events, anchors, fields)."""
+        for vocabulary in self.vocabulary:
+            if vocabulary not in VOCABULARIES:
+                yield _unknown("vocabulary", vocabulary, VOCABULARIES, ("vocabulary", vocabulary))
+        parties = self.terms("parties")
+        request_kinds = self.terms("request_kinds")
+        for kind, event in self.events.items():
+            base = ("events", kind)
+            for party in event.by:
+                if party not in parties:
+                    yield _unknown("party", party, parties, (*base, "by"))
+            for before in event.after:
+                if before not in self.events:
+                    yield _unknown("event kind", before, self.events, (*base, "after"))
+            for request_kind in event.not_on:
+                if request_kind not in request_kinds:
+                    yield _unknown("request kind", request_kind, request_kinds, (*base, "not_on"))
+        for party in self.evidence_parties:
+            if party not in parties:
+                yield _unknown("party", party, parties, ("evidence_parties",))
+        for name, anchor in self.anchors.items():
+            if name in BUILT_IN_ANCHORS:
+                yield (f"anchor {name!r} is built in; choose another name", ("anchors", name))
+            for kind in anchor.kinds:
+                if kind not in self.events:
+                    yield _unknown("event kind", kind, self.events, ("anchors", name))
+        for name, declared in self.facts.items():
+            yield from self._fact_problems(name, declared, ("facts", name))
+        for name in self.consequence_facts:
+            if name not in self.facts:
+                yield _unknown("fact", name, self.facts, ("consequence_facts",))
+        for name, metric in self.metrics.items():
+            paths = (
+                [metric.current]
+                if isinstance(metric, TotalMetric)
+                else [metric.defects, metric.orders]
+            )
+            for path in paths:
+                problem = self._number_field_problem(path)
+                if problem:
+                    yield (problem, ("metrics", name))
+        policy = self.policy
+        for request_kind in policy.granted:
+            if request_kind not in request_kinds:
+                yield _unknown("request kind", request_kind, request_kinds, ("policy", "granted"))
+        missing = [kind for kind in request_kinds if kind not in policy.granted]
+        if missing:
+            yield (
+                f"policy.granted says nothing of request kind(s) {missing}",
+                ("policy", "granted"),
+            )
+        reasons = self.terms("reasons")
+        for reason in policy.seller_fault_reasons:
+            if reason not in reasons:
+                yield _unknown("reason", reason, reasons, ("policy", "seller_fault_reasons"))
+        for party in policy.against_seller_when_decided_by:
+            if party not in parties:
+                yield _unknown(
+                    "party", party, parties, ("policy", "against_seller_when_decided_by")
+                )
+        for language in self.defaults.languages:
+            if getattr(self.title, language) is None:
+                yield (
+                    f"the title needs a {language!r} text (a language of the profile)",
+                    ("title",),
+                )
+
+    def _number_field_problem(self, path: str) -> str | None:
+        found = case_field(path)
+        if isinstance(found, str):
+            return found
+        if found.type != "number":
+            return f"{path!r} is not a number field"
+        parts = path.split(".")
+        if parts[:2] == ["store", "metrics"] and parts[2] not in self.store_metrics:
+            return f"store metric {parts[2]!r} is not declared in store_metrics"
+        return None
+
+    def _fact_problems(
+        self, name: str, declared: FactDeclaration, key_path: tuple[str | int, ...]
+    ) -> Iterator[ProfileProblem]:
+        if name in {spec.name for spec in OUTCOME_FACTS}:
+            yield (f"fact {name!r} is a consequence-phase fact every profile has", key_path)
+        anchors: list[str] = []
+        kinds: list[str] = []
+        if isinstance(declared, Elapsed):
+            anchors = [declared.start, *([declared.end] if declared.end else [])]
+        elif isinstance(declared, AnchorReached):
+            anchors = [declared.anchor]
+        elif isinstance(declared, EventSeen | EventCount | LatestEvent):
+            kinds = list(declared.events)
+        elif isinstance(declared, EventDetail):
+            kinds = [declared.event, *declared.latest_of]
+        elif isinstance(declared, ReplyState):
+            kinds = [declared.event, *declared.replies]
+        elif isinstance(declared, Share):
+            for source in (declared.numerator, declared.denominator):
+                if isinstance(source, LatestEventAmount):
+                    kinds.append(source.event_amount)
+                else:
+                    problem = self._number_field_problem(source)
+                    if problem:
+                        yield (problem, key_path)
+        elif isinstance(declared, EvidenceHeld | EvidenceCount):
+            if declared.party not in self.evidence_parties:
+                yield _unknown("evidence party", declared.party, self.evidence_parties, key_path)
+            if isinstance(declared, EvidenceHeld):
+                evidence_kinds = self.terms("evidence_kinds")
+                for kind in declared.evidence:
+                    if kind not in evidence_kinds:
+                        yield _unknown("evidence kind", kind, evidence_kinds, key_path)
+        if isinstance(declared, _CaseValue):
+            problem = declared.problem()
+            if problem:
+                yield (problem, (*key_path, "field"))
+            else:
+                found = declared.reader()
+                wanted = "text" if isinstance(declared, CaseValueIn) else declared.type()
+                if found.type != wanted and not isinstance(declared, CasePresent):
+                    yield (f"{declared.field!r} is a {found.type} field, not a {wanted}", key_path)
+                if found.type == "text" and not found.values and found.vocabulary is None:
+                    yield (
+                        f"{declared.field!r} is free text, not a value out of a known set",
+                        key_path,
+                    )
+                if isinstance(declared, CaseValueIn) and found.type == "text":
+                    allowed = found.values or (
+                        self.terms(found.vocabulary) if found.vocabulary else ()
+                    )
+                    for value in declared.values:
+                        if value not in allowed:
+                            yield _unknown(f"value of {declared.field}", value, allowed, key_path)
+                if isinstance(declared, CasePresent) and not found.optional:
+                    yield (f"{declared.field!r} is always present", key_path)
+                if isinstance(declared, CaseNumber) and found.optional and declared.missing is None:
+                    yield (
+                        f"{declared.field!r} may be absent: give 'missing' (its stand-in)",
+                        key_path,
+                    )
+                if declared.field.startswith("store.metrics."):
+                    problem = self._number_field_problem(declared.field)
+                    if problem:
+                        yield (problem, key_path)
+        for anchor in anchors:
+            if anchor not in self.anchor_names:
+                yield _unknown("anchor", anchor, self.anchor_names, key_path)
+        for kind in kinds:
+            if kind not in self.events:
+                yield _unknown("event kind", kind, self.events, key_path)
+
+    def case_problems(self, case: Case) -> Iterator[tuple[str, str]]:
+        """What in ``case`` this platform's flow and vocabularies do not allow (field, message)."""
+        yield from _term_problem(self, "request_kinds", case.request.kind, "request.kind")
+        yield from _term_problem(self, "reasons", case.request.reason, "request.reason")
+        parties = self.terms("parties")
+        for name in case.store.metrics:
+            if name not in self.store_metrics:
+                yield _term_message(
+                    f"store.metrics.{name}", "store metric", name, tuple(self.store_metrics)
+                )
+        for index, item in enumerate(case.evidence):
+            path = f"evidence[{index}]"
+            if item.party not in self.evidence_parties:
+                names = " or ".join(repr(party) for party in self.evidence_parties)
+                yield (f"{path}.party", f"evidence belongs to {names}, not {item.party!r}")
+            yield from _term_problem(self, "evidence_kinds", item.kind, f"{path}.kind")
+        seen: set[str] = set()
+        ordered = sorted(enumerate(case.timeline), key=lambda pair: pair[1].at)
+        for index, event in ordered:
+            path = f"timeline[{index}]"
+            spec = self.events.get(event.kind)
+            if spec is None:
+                yield _term_message(f"{path}.kind", "event kind", event.kind, tuple(self.events))
+                continue
+            if event.actor not in parties:
+                yield _term_message(f"{path}.actor", "party", event.actor, parties)
+            elif event.actor not in spec.by:
+                names = " or ".join(spec.by)
+                yield (path, f"{event.kind!r} is done by {names}, not by {event.actor!r}")
+            elif spec.needs is not None and getattr(event, spec.needs) is None:
+                yield (path, f"{event.kind!r} needs {spec.needs!r}")
+            if spec.after and not (set(spec.after) & seen):
+                names = " or ".join(repr(kind) for kind in spec.after)
+                yield (f"{path}.kind", f"{event.kind!r} needs {names} before it")
+            if case.request.kind in spec.not_on:
+                what = case.request.kind.replace("_", "-")
+                yield (f"{path}.kind", f"{event.kind!r} is impossible on a {what} request")
+            amount = event.amount
+            if (
+                spec.amount_within_request
+                and amount is not None
+                and not Decimal(0) < amount <= case.request.amount
+            ):
+                yield (
+                    f"{path}.amount",
+                    f"the amount of {event.kind!r} is above 0 and at most the requested amount",
+                )
+            if event.refusal_reason is not None:
+                yield from _term_problem(
+                    self, "refusal_reasons", event.refusal_reason, f"{path}.refusal_reason"
+                )
+            if event.evidence_kind is not None:
+                yield from _term_problem(
+                    self, "evidence_kinds", event.evidence_kind, f"{path}.evidence_kind"
+                )
+            seen.add(event.kind)
+
+
+def _fact_unit(unit: str) -> str | None:
+    return unit if unit in ("points", "currency") else None
+
+
+def _unknown(
+    what: str, name: str, known: object, key_path: tuple[str | int, ...]
+) -> ProfileProblem:
+    choices = [str(choice) for choice in known]  # type: ignore[attr-defined]
+    close = difflib.get_close_matches(name, choices, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (f"unknown {what} {name!r}{hint}", key_path)
+
+
+def _term_message(path: str, what: str, value: str, allowed: tuple[str, ...]) -> tuple[str, str]:
+    close = difflib.get_close_matches(value, list(allowed), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    listed = ", ".join(repr(term) for term in allowed) or "none"
+    return (path, f"unknown {what} {value!r} on this platform; expected one of {listed}{hint}")
+
+
+def _term_problem(
+    profile: PlatformProfile, vocabulary: str, value: str, path: str
+) -> Iterator[tuple[str, str]]:
+    allowed = profile.terms(vocabulary)
+    if value not in allowed:
+        what = vocabulary.rstrip("s").replace("_", " ")
+        yield _term_message(path, what, value, allowed)
