@@ -94,7 +94,7 @@ def _command_schema(args: argparse.Namespace) -> int:
 
 
 def _command_test(args: argparse.Namespace) -> int:
-    from refundrules._pack_tests import run_pack_tests
+    from refundrules._pack_tests import run_pack_tests, untested_versions
     from refundrules._properties import check_pack_properties
 
     pack = load_rule_pack(args.pack)
@@ -102,6 +102,9 @@ def _command_test(args: argparse.Namespace) -> int:
     failed = [result for result in results if not result.passed]
     for result in failed:
         print(result.report())
+    untested = untested_versions(pack)
+    for version in untested:
+        print(f"FAIL version {version}: no pack test predicts under it (date one in its span)")
     if args.verbose:
         for result in results:
             print(f"{'PASS' if result.passed else 'FAIL'} {result.name} ({result.location})")
@@ -121,7 +124,7 @@ def _command_test(args: argparse.Namespace) -> int:
         f"{len(results) + len(properties) - len(failed) - len(broken)} passed, "
         f"{len(failed) + len(broken)} failed"
     )
-    return EXIT_CHECK_FAILED if failed or broken else EXIT_OK
+    return EXIT_CHECK_FAILED if failed or broken or untested else EXIT_OK
 
 
 def _side_text(label: str, side: Any) -> list[str]:

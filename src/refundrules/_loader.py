@@ -309,12 +309,10 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
         doc = load_yaml_file(file)
         rules_file = _validate(RulesFile, doc)
         for index, spec in enumerate(rules_file.rules):
-            if spec.in_force is not None:
-                where = ("rules", index, "in_force")
-                _check_boundary(spec.in_force.start, starts, "in force from", doc, where, spec.id)
-                _check_boundary(
-                    spec.in_force.until, finishes, "in force until", doc, where, spec.id
-                )
+            where = ("rules", index, "in_force")
+            for span in spec.in_force_spans:
+                _check_boundary(span.start, starts, "in force from", doc, where, spec.id)
+                _check_boundary(span.until, finishes, "in force until", doc, where, spec.id)
             _check_rule_references(spec, manifest, profile, parameters, doc, index)
             specs.append((spec, doc, index))
 
@@ -326,11 +324,11 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
 
 
 def _in_force(spec: RuleSpec, version: PackVersionSpec) -> bool:
-    span = spec.in_force
-    if span is None:
-        return True
     day = version.effective_from
-    return (span.start is None or span.start <= day) and (span.until is None or day <= span.until)
+    return any(
+        (span.start is None or span.start <= day) and (span.until is None or day <= span.until)
+        for span in spec.in_force_spans
+    )
 
 
 def _read_version(
@@ -447,8 +445,17 @@ def read_properties(definition: PackDefinition) -> tuple[CheckedProperty, ...]:
     checked: list[CheckedProperty] = []
     seen: set[str] = set()
     facts = definition.profile.decision_facts
+    known = [version.version for version in definition.versions]
     for index, spec in enumerate(properties_file.properties):
         line = doc.line_of(("properties", index))
+        for name in spec.versions:
+            if name not in known:
+                raise RulePackError(
+                    f"unknown version {name!r} (the family's: {', '.join(known)})",
+                    path=doc.path,
+                    line=doc.line_of(("properties", index, "versions")),
+                    field="versions",
+                )
         if spec.id in seen:
             raise RulePackError(f"property id {spec.id!r} is used twice", path=doc.path, line=line)
         seen.add(spec.id)

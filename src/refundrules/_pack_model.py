@@ -261,7 +261,14 @@ class RuleSpec(_Spec):
     title: Titles
     phase: Literal["decision", "consequence"] = "decision"
     priority: Annotated[int, Field(ge=0, le=65535)]
-    in_force: InForce | None = None
+    in_force: InForce | tuple[InForce, ...] | None = None
+
+    @property
+    def in_force_spans(self) -> tuple[InForce, ...]:
+        """The spans the rule is in force (one open span if it names none)."""
+        if self.in_force is None:
+            return (InForce(),)
+        return self.in_force if isinstance(self.in_force, tuple) else (self.in_force,)
     when: dict[str, Any]
     then: Effects
     sources: tuple[str, ...] = Field(min_length=1)
@@ -280,6 +287,7 @@ class TestExpectation(_Spec):
     resolution_rule: str | None = None
     fired: tuple[str, ...] = ()
     not_fired: tuple[str, ...] = ()
+    pack_version: str | None = None  # the version that predicted it
     metrics_added: dict[str, float] | None = None
     dispute_record: bool | None = None
     sanctions: tuple[str, ...] | None = None
@@ -354,6 +362,7 @@ class PropertySpec(_Spec):
 
     id: Identifier
     description: str
+    versions: tuple[str, ...] = ()  # only cases these versions predict (default: every one)
     given: dict[str, Any] = Field(default_factory=dict)
     when: dict[str, Any] | None = None
     expect: PropertyExpectation | None = None

@@ -72,6 +72,7 @@ def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
         )
     compare("return_shipping", expect.return_shipping, resolution.return_shipping_paid_by)
     compare("resolution_rule", expect.resolution_rule, resolution.rule_id)
+    compare("pack_version", expect.pack_version, prediction.pack.version)
     consequences = prediction.seller_consequences
     if expect.metrics_added is not None:
         added = {change.metric: change.added for change in consequences.metrics}
@@ -121,3 +122,17 @@ def run_pack_test(pack: RulePack, test: LoadedTest) -> PackTestResult:
 def run_pack_tests(pack: RulePack) -> list[PackTestResult]:
     """Run every test the pack ships, in file order."""
     return [run_pack_test(pack, test) for test in pack.tests]
+
+
+def untested_versions(pack: RulePack) -> list[str]:
+    """The versions of the family that no pack test predicts under (each needs its own)."""
+    tested = set()
+    for test in pack.tests:
+        if test.spec.version is not None:
+            tested.add(test.spec.version)
+        else:
+            try:
+                tested.add(pack.version_for(test.case).version)
+            except RefundRulesError:
+                continue
+    return [version.version for version in pack.versions if version.version not in tested]

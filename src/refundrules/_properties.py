@@ -157,6 +157,8 @@ def check_property(
     def run(evaluation: tuple[Case, datetime]) -> None:
         case, as_of = evaluation
         version = pack.version_for(case)
+        if prop.spec.versions and version.version not in prop.spec.versions:
+            return
         condition = prop.conditions[version.version]
         if condition is not None and not holds(condition, version.facts(case, as_of)):
             return
