@@ -8,9 +8,19 @@ AS_OF ?= 2025-04-17T15:00:00+08:00
 
 .PHONY: example test lint typecheck check wheel-check bench clean
 
+# durable-rules 2.0.28 calls PyEval_CallObject, which Python 3.13 removed; PyObject_CallObject
+# has the same signature, so a define makes it build and import there (a no-op on 3.11/3.12).
+# It is built from source first, without pip's cache: cached wheels are keyed by interpreter,
+# not by compiler flags, so one built without the define could otherwise be reused.
+DURABLE_CPPFLAGS := -DPyEval_CallObject=PyObject_CallObject
+DURABLE_RULES := $(shell grep -o 'durable-rules==[0-9.]*' pyproject.toml)
+install_durable = CPPFLAGS="$(DURABLE_CPPFLAGS) $$CPPFLAGS" $(1)/python -m pip install --quiet \
+	--no-cache-dir --no-binary durable-rules '$(DURABLE_RULES)'
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(call install_durable,$(BIN))
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -34,6 +44,7 @@ wheel-check: $(STAMP)  ## build the wheel, install it elsewhere, predict from an
 	rm -rf dist .venv-wheel
 	$(BIN)/python -m build --wheel --outdir dist . > /dev/null
 	$(PYTHON) -m venv .venv-wheel
+	$(call install_durable,.venv-wheel/bin)
 	.venv-wheel/bin/python -m pip install --quiet dist/*.whl
 	cd /tmp && $(CURDIR)/.venv-wheel/bin/refundrules validate pinduoduo
 	cd /tmp && $(CURDIR)/.venv-wheel/bin/refundrules predict $(CURDIR)/$(EXAMPLE) --as-of $(AS_OF) --format json > /dev/null
@@ -43,4 +54,4 @@ bench: $(STAMP)  ## predictions per second vs the raw durable-rules cost
 	$(BIN)/python benchmarks/bench_predict.py
 
 clean:
-	rm -rf $(VENV) .venv-wheel .venv312 dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
+	rm -rf $(VENV) .venv-wheel .venv312 .venv313 dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage

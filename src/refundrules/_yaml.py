@@ -1,5 +1,9 @@
 """Safe YAML loading that remembers the line of every key, so errors can point at it.
 
+Each text is parsed once, with libyaml when PyYAML has it: the node tree gives both the data
+(built by PyYAML's safe constructor, so values are exactly what ``yaml.safe_load`` returns)
+and the line of every key path.
+
 >>> doc = load_yaml_document("a:\\n  b: 1\\n  c: [x, y]\\n", "inline.yaml")
 >>> doc.data, doc.line_of(("a", "c", 1))
 ({'a': {'b': 1, 'c': ['x', 'y']}}, 3)
@@ -12,12 +16,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.reader import Reader, ReaderError
 
 from refundrules.exceptions import RulePackError
 
 __all__ = ["KeyPath", "YamlDocument", "load_yaml_document", "load_yaml_file"]
 
 KeyPath = tuple[str | int, ...]
+
+# libyaml's parser when PyYAML was built with it (several times faster), else the pure-Python
+# one; both pair with the same safe constructor and resolver, so they give the same values.
+_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# The constructor builds one object per anchor and shares it, so a document of nested aliases
+# ("billion laughs") loads into little memory but expands exponentially for anything that walks
+# it: the line index below, validation, the JSON sent to the engine. Walking a node reached again
+# through an alias counts against this budget; a document without aliases never touches it.
+MAX_ALIASED_NODES = 100_000
 
 
 @dataclass(frozen=True)
@@ -38,40 +53,120 @@ class YamlDocument:
         return self.lines.get((), None)
 
 
-def _index_lines(node: yaml.Node, key_path: KeyPath, lines: dict[KeyPath, int], path: str) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
+# A step of the walk: a node; its key path and that path's line; the keys already seen in the
+# mapping the node is a value of (None for a sequence item or the root); the line to blame if
+# an alias expansion starts at this node (its key's, or for a sequence item its sequence's);
+# and the line where the expansion the node is part of started (None outside one). A bare node
+# on the stack marks the end of that collection's children.
+_Step = tuple[yaml.Node, KeyPath, int, set[str | int] | None, int, int | None]
+
+
+def _index_lines(root: yaml.Node, path: str) -> dict[KeyPath, int]:
+    """Map every key path to its line; refuse duplicate keys, recursive aliases, alias bombs.
+
+    Iterative, so deep nesting cannot overflow the stack, and in document order, so the
+    duplicate reported is the first one in the file.
+    """
+    root_line = root.start_mark.line + 1
+    lines: dict[KeyPath, int] = {}
+    walked: set[int] = set()
+    enclosing: set[int] = set()  # the collections the current node is inside
+    aliased = 0
+    stack: list[_Step | yaml.Node] = [(root, (), root_line, None, root_line, None)]
+    while stack:
+        step = stack.pop()
+        if isinstance(step, yaml.Node):
+            enclosing.discard(id(step))
+            continue
+        node, key_path, line, siblings, blame, expansion = step
+        if siblings is not None:
+            if key_path[-1] in siblings:
+                raise RulePackError(f"duplicate key {key_path[-1]!r}", path=path, line=line)
+            siblings.add(key_path[-1])
+        lines[key_path] = line
+        if id(node) in walked:
+            if expansion is None:
+                expansion = blame
+            if id(node) in enclosing:
                 raise RulePackError(
-                    f"duplicate key {key!r}", path=path, line=key_node.start_mark.line + 1
+                    "an alias refers to a node that contains it",
+                    path=path,
+                    line=expansion,
+                    hint="a rule pack cannot hold recursive data; write the values out",
                 )
-            seen.add(key)
-            child = (*key_path, key)
-            lines[child] = key_node.start_mark.line + 1
-            _index_lines(value_node, child, lines, path)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            child = (*key_path, index)
-            lines[child] = item.start_mark.line + 1
-            _index_lines(item, child, lines, path)
+            aliased += 1
+            if aliased > MAX_ALIASED_NODES:
+                raise RulePackError(
+                    f"aliases expand to more than {MAX_ALIASED_NODES:,} nodes",
+                    path=path,
+                    line=expansion,
+                    hint="an alias bomb? write the values out or nest fewer aliases",
+                )
+        walked.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str | int] = set()
+            children: list[_Step] = []
+            for key, value in node.value:
+                key_line = key.start_mark.line + 1
+                child = (value, (*key_path, str(key.value)), key_line, seen, key_line, expansion)
+                children.append(child)
+        elif isinstance(node, yaml.SequenceNode):
+            children = [
+                (item, (*key_path, index), item.start_mark.line + 1, None, line, expansion)
+                for index, item in enumerate(node.value)
+            ]
+        else:
+            continue
+        enclosing.add(id(node))
+        stack.append(node)
+        stack.extend(reversed(children))
+    return lines
+
+
+def _describe(exc: yaml.YAMLError, text: str, loader: type[Any]) -> tuple[str, int | None]:
+    """PyYAML's problem and line, without its mark names (``<unicode string>``)."""
+    if isinstance(exc, ReaderError):
+        # libyaml counts the offset in UTF-8 bytes, the pure-Python reader in characters.
+        if issubclass(loader, Reader):
+            line = text.count("\n", 0, exc.position) + 1
+        else:
+            line = text.encode()[: exc.position].count(b"\n") + 1
+        if isinstance(exc.character, int):
+            return f"unacceptable character #x{exc.character:04x}: {exc.reason}", line
+        return f"cannot decode the text: {exc.reason}", line
+    if isinstance(exc, yaml.MarkedYAMLError):
+        problem_mark, context_mark = exc.problem_mark, exc.context_mark
+        mark = problem_mark if problem_mark is not None else context_mark
+        parts = []
+        if exc.context:
+            context = exc.context
+            if context_mark is not None and context_mark is not mark:
+                context += f" (from line {context_mark.line + 1})"
+            parts.append(context)
+        if exc.problem:
+            parts.append(exc.problem)
+        return ": ".join(parts) or type(exc).__name__, None if mark is None else mark.line + 1
+    return type(exc).__name__, None
 
 
 def load_yaml_document(text: str, path: str) -> YamlDocument:
-    """Parse ``text`` with PyYAML's safe loader; raise :class:`RulePackError` on bad YAML."""
+    """Parse ``text`` with PyYAML's safe loader; raise :class:`RulePackError` on bad YAML.
+
+    ``path`` names the text in errors and in the returned document.
+    """
+    loader_class = _LOADER
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = loader_class(text)
+        try:
+            root = loader.get_single_node()
+            lines = {} if root is None else _index_lines(root, path)
+            # The same steps as yaml.safe_load after composing, on the tree we already have.
+            data = None if root is None else loader.construct_document(root)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem, line = _describe(exc, text, loader_class)
         raise RulePackError(f"malformed YAML: {problem}", path=path, line=line) from exc
-    lines: dict[KeyPath, int] = {}
-    if root is not None:
-        lines[()] = root.start_mark.line + 1
-        _index_lines(root, (), lines, path)
     return YamlDocument(path=path, data=data, lines=lines)
 
 
