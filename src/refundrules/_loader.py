@@ -10,7 +10,7 @@ import difflib
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
@@ -316,11 +316,39 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
             _check_rule_references(spec, manifest, profile, parameters, doc, index)
             specs.append((spec, doc, index))
 
+    shared = _SharedWork(
+        base=_canonical(
+            {
+                "family": {k: v for k, v in manifest_doc.data.items() if k != "versions"},
+                "profile": profile.model_dump(mode="json", by_alias=True),
+            }
+        )
+    )
     versions = tuple(
-        _read_version(version, end, manifest, profile, parameters, specs, root, manifest_doc)
+        _read_version(version, end, manifest, profile, parameters, specs, root, shared)
         for version, end in zip(manifest.versions, ends, strict=True)
     )
     return PackDefinition(root=root, manifest=manifest, profile=profile, versions=versions)
+
+
+@dataclass
+class _SharedWork:
+    """Work the versions of one family share while it loads: rules checked under the same
+    parameter values, and each rule's canonical form for the content hash."""
+
+    base: bytes
+    rules: dict[tuple[int, tuple[tuple[str, float], ...]], CheckedRule] = field(
+        default_factory=dict
+    )
+    _rule_bytes: dict[int, bytes] = field(default_factory=dict)
+
+    def rule_bytes(self, spec: RuleSpec) -> bytes:
+        found = self._rule_bytes.get(id(spec))
+        if found is None:
+            found = self._rule_bytes[id(spec)] = _canonical(
+                spec.model_dump(mode="json", by_alias=True)
+            )
+        return found
 
 
 def _in_force(spec: RuleSpec, version: PackVersionSpec) -> bool:
@@ -339,12 +367,13 @@ def _read_version(
     all_parameters: Mapping[str, Parameter],
     specs: list[tuple[RuleSpec, YamlDocument, int]],
     root: Path,
-    manifest_doc: YamlDocument,
+    shared: _SharedWork,
 ) -> VersionDefinition:
     parameters = {
         name: parameter.in_force_on(version.effective_from)
         for name, parameter in all_parameters.items()
     }
+    values = tuple(sorted((name, parameter.value) for name, parameter in parameters.items()))
     rules: list[CheckedRule] = []
     seen_ids: dict[str, str] = {}
     seen_priorities: dict[tuple[str, int], str] = {}
@@ -376,26 +405,32 @@ def _read_version(
         facts = (
             profile.decision_facts if spec.phase == "decision" else profile.consequence_fact_specs
         )
-        condition = _checked_condition(
-            spec.when, facts, parameters, doc, ("rules", index, "when"), spec.id
-        )
-        rules.append(CheckedRule(spec=spec, condition=condition, path=doc.path, line=line))
+        # Versions whose parameters agree share the checked rule (conditions hold resolved values).
+        key = (id(spec), values)
+        checked = shared.rules.get(key)
+        if checked is None:
+            condition = _checked_condition(
+                spec.when, facts, parameters, doc, ("rules", index, "when"), spec.id
+            )
+            checked = CheckedRule(spec=spec, condition=condition, path=doc.path, line=line)
+            shared.rules[key] = checked
+        rules.append(checked)
     if not any(rule.spec.then.decides and rule.spec.phase == "decision" for rule in rules):
         raise RulePackError(
             f"{label} has no deciding rule (one that sets stage and resolution)",
             path=str(root / "rules"),
         )
-    # The hash covers what this version is, as parsed (the same single read the rules came from).
-    content = {
-        "family": {key: value for key, value in manifest_doc.data.items() if key != "versions"},
-        "version": version.model_dump(mode="json"),
-        "profile": profile.model_dump(mode="json", by_alias=True),
-        "parameters": {
-            name: parameter.model_dump(mode="json")
-            for name, parameter in sorted(parameters.items())
-        },
-        "rules": [rule.spec.model_dump(mode="json", by_alias=True) for rule in rules],
-    }
+    # The hash covers what this version is, as parsed (the same single read the rules came from):
+    # the family and profile, the version entry, its parameter values and its rules.
+    digest = hashlib.sha256(shared.base)
+    digest.update(_canonical(version.model_dump(mode="json")))
+    digest.update(
+        _canonical(
+            {name: parameter.model_dump(mode="json") for name, parameter in parameters.items()}
+        )
+    )
+    for rule in rules:
+        digest.update(shared.rule_bytes(rule.spec))
     return VersionDefinition(
         spec=version,
         effective_to=end,
@@ -403,7 +438,7 @@ def _read_version(
         profile=profile,
         parameters=parameters,
         rules=tuple(rules),
-        content_hash=hashlib.sha256(_canonical(content)).hexdigest(),
+        content_hash=digest.hexdigest(),
     )
 
 

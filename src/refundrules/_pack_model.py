@@ -256,6 +256,9 @@ class InForce(_Spec):
         return self
 
 
+_ALWAYS = (InForce(),)
+
+
 class RuleSpec(_Spec):
     id: Identifier
     title: Titles
@@ -267,8 +270,9 @@ class RuleSpec(_Spec):
     def in_force_spans(self) -> tuple[InForce, ...]:
         """The spans the rule is in force (one open span if it names none)."""
         if self.in_force is None:
-            return (InForce(),)
+            return _ALWAYS
         return self.in_force if isinstance(self.in_force, tuple) else (self.in_force,)
+
     when: dict[str, Any]
     then: Effects
     sources: tuple[str, ...] = Field(min_length=1)

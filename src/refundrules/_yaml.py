@@ -123,6 +123,79 @@ def _index_lines(root: yaml.Node, path: str) -> dict[KeyPath, int]:
     return lines
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_PLAIN_SCALARS = frozenset(
+    {
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:timestamp",
+    }
+)
+
+
+def _plain(root: yaml.Node) -> bool:
+    """The tree holds only the core tags, no merge keys: the fast path can build it."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag != _STR and node.tag not in _PLAIN_SCALARS:
+                return False
+        elif isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP:
+                return False
+            for key, value in node.value:
+                if key.tag not in (_STR, *_PLAIN_SCALARS) or key.tag == "tag:yaml.org,2002:merge":
+                    return False
+                stack.extend((key, value))
+        elif node.tag != _SEQ:
+            return False
+        else:
+            stack.extend(node.value)
+    return True
+
+
+def _construct(root: yaml.Node, loader: Any) -> Any:
+    """The data of ``root``, exactly as ``yaml.safe_load`` builds it.
+
+    PyYAML's generic constructor is most of the cost of loading a pack; a tree that holds only
+    the core tags (every pack file) is built here directly, each scalar by the safe
+    constructor's own method for its tag, and an alias shares its object as PyYAML does.
+    Anything else (other tags, merge keys) goes through the generic constructor.
+    """
+    if not _plain(root):
+        return loader.construct_document(root)
+    built: dict[int, Any] = {}
+    constructors = loader.yaml_constructors
+
+    def build(node: yaml.Node) -> Any:
+        known = built.get(id(node))
+        if known is not None or id(node) in built:
+            return known
+        if isinstance(node, yaml.ScalarNode):
+            value = node.value if node.tag == _STR else constructors[node.tag](loader, node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = []
+            built[id(node)] = value
+            value.extend(build(item) for item in node.value)
+        else:
+            value = {}
+            built[id(node)] = value
+            for key, item in node.value:
+                value[build(key)] = build(item)
+        built[id(node)] = value
+        return value
+
+    return build(root)
+
+
 def _describe(exc: yaml.YAMLError, text: str, loader: type[Any]) -> tuple[str, int | None]:
     """PyYAML's problem and line, without its mark names (``<unicode string>``)."""
     if isinstance(exc, ReaderError):
@@ -160,8 +233,7 @@ def load_yaml_document(text: str, path: str) -> YamlDocument:
         try:
             root = loader.get_single_node()
             lines = {} if root is None else _index_lines(root, path)
-            # The same steps as yaml.safe_load after composing, on the tree we already have.
-            data = None if root is None else loader.construct_document(root)
+            data = None if root is None else _construct(root, loader)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
