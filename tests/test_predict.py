@@ -112,9 +112,13 @@ def test_case_of_another_platform_is_rejected(pack: RulePack, case_data: dict[st
 def test_predictions_carry_the_pack_identity(
     pack: RulePack, make_case: Callable[..., Case]
 ) -> None:
-    prediction = pack.predict(make_case(), REQUEST)
-    assert prediction.pack == pack.ref
+    case = make_case()
+    prediction = pack.predict(case, REQUEST)
+    assert prediction.pack == pack.version_for(case).ref != pack.latest.ref
+    assert prediction.pack.version == "2024.12"
+    assert prediction.pack.effective_from.isoformat() == "2024-12-11"
     assert len(prediction.pack.content_hash) == 64
+    assert len({version.ref.content_hash for version in pack.versions}) == len(pack.versions)
 
 
 def test_case_in_another_currency_is_rejected(

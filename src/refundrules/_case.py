@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from contextvars import ContextVar
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -57,6 +58,8 @@ Count = Annotated[int, Field(ge=0, le=1_000_000)]
 # the case model checks their form, the profile checks that they exist on that platform.
 Term = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+# The validation context of the Case.model_validate call under way (see Case.model_validate).
+_CONTEXT: ContextVar[Any] = ContextVar("refundrules_case_context", default=None)
 
 
 class _Model(BaseModel):
@@ -177,12 +180,17 @@ class Case(_Model):
         by_alias: bool | None = None,
         by_name: bool | None = None,
     ) -> Self:
+        # Case's own __init__ (which wraps pydantic's errors) makes pydantic validate through
+        # it, and that drops ``context``; the context variable carries it across.
+        token = _CONTEXT.set(context)
         try:
             return super().model_validate(
                 obj, strict=strict, from_attributes=from_attributes, context=context
             )
         except ValidationError as exc:
             raise case_error_from(exc) from exc
+        finally:
+            _CONTEXT.reset(token)
 
     @classmethod
     def model_validate_json(
@@ -195,15 +203,18 @@ class Case(_Model):
         by_alias: bool | None = None,
         by_name: bool | None = None,
     ) -> Self:
+        token = _CONTEXT.set(context)
         try:
             return super().model_validate_json(json_data, strict=strict, context=context)
         except ValidationError as exc:
             raise case_error_from(exc) from exc
+        finally:
+            _CONTEXT.reset(token)
 
     @model_validator(mode="after")
     def _check_consistency(self, info: ValidationInfo) -> Self:
         problems = list(_consistency_problems(self))
-        profile = _profile_for(self.platform, info.context)
+        profile = _profile_for(self.platform, info.context or _CONTEXT.get())
         if isinstance(profile, str):
             problems.append(("platform", profile))
         else:
