@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from contextvars import ContextVar
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
