@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 DOC_FILES = ("concepts.md", "case-format.md", "rule-packs.md", "cli.md", "python-api.md")
 BIN = Path(sys.executable).parent
-LINKED = ("examples", "rules")
+LINKED = ("examples", "rules", "tests")
 
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 EXIT_LINE = re.compile(r"^\[exit (\d+)\]$")
@@ -248,6 +248,15 @@ def check_yaml_snippet(data: Any) -> str:
     if set(data) == {"properties"}:
         PropertiesFile.model_validate(data)
         return "properties file"
+    if {"platform", "events", "facts"} <= set(data):
+        from refundrules._profile import PlatformProfile
+
+        profile = PlatformProfile.model_validate(
+            {"policy": {"granted": {"refund_only": "full_refund"}}, **data}
+        )
+        problems = [message for message, _ in profile.problems() if "policy.granted" not in message]
+        assert not problems, problems
+        return "platform profile"
     if {"id", "sources"} <= set(data):
         PackManifest.model_validate(data)
         return "pack manifest"
