@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from refundrules._case import Case
 from refundrules._prediction import PackRef, Prediction
 from refundrules._rulepack import RulePack
+from refundrules._strategies import Evaluation, evaluations
 from refundrules.exceptions import CaseError
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
     "transition_label",
 ]
 
-Evaluation = tuple[Case, datetime]
 _SEED = 20251122  # fixed: the same packs and settings always give the same report
 
 
@@ -180,8 +180,6 @@ def compare_rule_packs(
     ``replay`` case. ``allow`` holds glob patterns of accepted transition labels, such as
     ``"full_refund->request_closed"`` or ``"stage:*"``.
     """
-    from refundrules.testing import evaluations
-
     if old.platform is not new.platform:
         raise CaseError(
             [

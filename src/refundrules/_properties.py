@@ -18,6 +18,7 @@ from refundrules._conditions import holds
 from refundrules._loader import CheckedProperty
 from refundrules._prediction import Prediction
 from refundrules._rulepack import RulePack
+from refundrules._strategies import evaluations
 from refundrules._vocabulary import Party
 
 __all__ = ["PropertyResult", "PropertyViolation", "check_pack_properties", "check_property"]
@@ -138,8 +139,6 @@ def check_property(
     pack: RulePack, prop: CheckedProperty, *, max_examples: int = 200
 ) -> PropertyResult:
     """Check one declared property on ``max_examples`` generated cases (reproducibly)."""
-    from refundrules.testing import evaluations
-
     counted = {"examples": 0}
 
     @settings(
