@@ -5,7 +5,7 @@ packs' thresholds, and/or replayed from recorded cases. Every distinct transitio
 *smallest* example Hypothesis can shrink to, with the deciding rules on each side.
 
 >>> import refundrules
->>> from refundrules.testing import compare_rule_packs
+>>> from refundrules.authoring import compare_rule_packs
 >>> pack = refundrules.load_rule_pack("pinduoduo")
 >>> compare_rule_packs(pack, pack, examples=20).changed
 0

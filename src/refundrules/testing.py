@@ -1,8 +1,11 @@
 """Hypothesis strategies and ready-made invariants for rule packs.
 
-The strategies generate *valid* cases for a pack — consistent timelines, evidence and
-amounts — and deliberately place events and ``as_of`` on and around every threshold the
-pack's parameters define: exactly at a window's end, one second before and one after.
+For rule authors writing their own Hypothesis tests. The strategies generate *valid* cases
+for a pack — consistent timelines, evidence and amounts — and deliberately place events and
+``as_of`` on and around every threshold the pack's parameters define: exactly at a window's
+end, one second before and one after. The invariants hold for every valid case of every
+pack. The tools that check whole packs (diff, coverage, declared properties, pack tests) are
+in :mod:`refundrules.authoring`.
 
 >>> from hypothesis import given, settings
 >>> import refundrules
@@ -17,40 +20,60 @@ pack's parameters define: exactly at a window's end, one second before and one a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from refundrules._case import Case
 from refundrules._conditions import holds
-from refundrules._coverage import CoverageReport, measure_coverage
-from refundrules._diff import PackDiff, compare_rule_packs, load_replay
-from refundrules._pack_tests import PackTestResult, run_pack_tests
 from refundrules._prediction import Prediction
-from refundrules._properties import PropertyResult, check_pack_properties
 from refundrules._rulepack import RulePack
 from refundrules._strategies import SELLER_MOVES, cases, evaluations, threshold_offsets
 from refundrules.exceptions import EvaluationError
 
 __all__ = [
     "SELLER_MOVES",
-    "CoverageReport",
     "InvariantError",
-    "PackDiff",
-    "PackTestResult",
-    "PropertyResult",
     "cases",
     "check_determinism",
     "check_explanations_agree",
     "check_isolation",
-    "check_pack_properties",
     "check_totality",
-    "compare_rule_packs",
     "evaluations",
-    "load_replay",
-    "measure_coverage",
-    "run_pack_tests",
     "threshold_offsets",
 ]
+
+# Names that used to be importable from here; they live in refundrules.authoring now.
+_MOVED_TO_AUTHORING = frozenset(
+    {
+        "CoverageReport",
+        "PackDiff",
+        "PackTestResult",
+        "PropertyResult",
+        "check_pack_properties",
+        "compare_rule_packs",
+        "load_replay",
+        "measure_coverage",
+        "run_pack_tests",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The one place this module reaches the authoring tools: only when a caller still uses
+    # an old name, and only after warning, so importing refundrules.testing stays free of them.
+    if name in _MOVED_TO_AUTHORING:
+        warnings.warn(
+            f"refundrules.testing.{name} has moved to refundrules.authoring; "
+            f"use `from refundrules.authoring import {name}` (the old name will be removed)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        import refundrules.authoring as authoring
+
+        return getattr(authoring, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class InvariantError(AssertionError):
