@@ -1,9 +1,15 @@
 import ast
+import dataclasses
+import inspect
+import typing
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 import refundrules
 import refundrules.authoring
@@ -74,6 +80,89 @@ def test_the_deprecation_warning_points_at_the_importing_line() -> None:
 def test_an_unknown_testing_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="has no attribute 'compare_rule_pack'"):
         refundrules.testing.compare_rule_pack  # noqa: B018
+
+
+PUBLIC_MODULES = (refundrules, refundrules.exceptions, refundrules.testing, refundrules.authoring)
+
+
+def types_in(hint: Any) -> Iterator[type]:
+    """The classes a resolved annotation mentions: ``tuple[Reason, ...]``, ``Mapping[str,
+    Parameter]``, ``X | None``, ``SearchStrategy[tuple[Case, datetime]]`` …"""
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        return
+    if origin is not None:
+        if isinstance(origin, type):
+            yield origin
+        for arg in typing.get_args(hint):
+            yield from types_in(arg)
+    elif isinstance(hint, type):
+        yield hint
+
+
+def members(cls: type) -> Iterator[tuple[str, Any]]:
+    """``(name, annotation)`` for the fields of a pydantic model or dataclass and the return
+    of every public method and property the package defines on ``cls`` or its bases."""
+    if issubclass(cls, BaseModel):
+        for name, field in cls.model_fields.items():
+            yield name, field.annotation
+    elif dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        for field in dataclasses.fields(cls):
+            yield field.name, hints[field.name]
+    for klass in cls.__mro__:
+        if not klass.__module__.startswith("refundrules"):
+            continue
+        for name, member in vars(klass).items():
+            function = member.fget if isinstance(member, property) else member
+            function = getattr(function, "__func__", function)  # static and class methods
+            if not name.startswith("_") and inspect.isfunction(function):
+                yield f"{name}()", typing.get_type_hints(function).get("return")
+
+
+def reachable_types(module: ModuleType) -> dict[type, str]:
+    """Every class of the package reachable from ``module.__all__``, with how it is reached."""
+    todo: list[tuple[type, str]] = []
+    for name in module.__all__:
+        item = getattr(module, name)
+        if isinstance(item, type):
+            todo.append((item, f"{module.__name__}.{name}"))
+        elif inspect.isfunction(item):
+            returned = typing.get_type_hints(item).get("return")
+            todo += [(found, f"{module.__name__}.{name}()") for found in types_in(returned)]
+    reached: dict[type, str] = {}
+    while todo:
+        cls, path = todo.pop()
+        if not cls.__module__.startswith("refundrules") or cls in reached:
+            continue
+        reached[cls] = path
+        for name, hint in members(cls):
+            todo += [(found, f"{path} -> {cls.__name__}.{name}") for found in types_in(hint)]
+    return reached
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda module: module.__name__)
+def test_every_type_the_public_api_returns_is_exported(module: ModuleType) -> None:
+    # A type is exported by the module the user imported, or by refundrules (the core).
+    exported = {
+        id(getattr(where, name)) for where in (module, refundrules) for name in where.__all__
+    }
+    missing = [
+        f"{cls.__module__}.{cls.__qualname__} (reached by {path})"
+        for cls, path in reachable_types(module).items()
+        if id(cls) not in exported
+    ]
+    assert missing == []
+
+
+def test_the_type_walk_reaches_fields_methods_and_nested_types() -> None:
+    core = reachable_types(refundrules)
+    for deep in (refundrules.SourceCitation, refundrules.RuleSpec, refundrules.Leaf):
+        assert deep in core
+    tools = reachable_types(refundrules.authoring)
+    for deep in (refundrules.authoring.SideSummary, refundrules.authoring.Witness):
+        assert deep in tools
+    assert refundrules.Prediction in reachable_types(refundrules.testing)
 
 
 def test_exceptions_share_one_root() -> None:

@@ -51,6 +51,9 @@ class Witness(_Out):
 
 
 class CoverageReport(_Out):
+    """The result of :func:`measure_coverage`: one :class:`SourceCoverage` per source of
+    cases, and a :class:`Witness` per rule the generated cases left uncovered."""
+
     pack: PackRef
     sources: tuple[SourceCoverage, ...]
     witnesses: tuple[Witness, ...] = ()

@@ -64,6 +64,9 @@ class SideSummary(_Out):
 
 
 class TransitionReport(_Out):
+    """One kind of change (``label``, e.g. ``full_refund->request_closed``): how many cases,
+    whether ``allow`` accepted it, and its smallest example with both packs' answers."""
+
     label: str
     count: int
     allowed: bool

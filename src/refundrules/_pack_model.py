@@ -13,7 +13,7 @@ Conditions (``when``) are kept as plain data here and checked by ``_conditions``
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -82,6 +82,8 @@ class SourceEntry(_Spec):
 
 
 class PackManifest(_Spec):
+    """``pack.yaml``: which platform and version, when in force, timezone, currency, sources."""
+
     id: Identifier
     platform: Platform
     version: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")]
@@ -105,6 +107,8 @@ class PackManifest(_Spec):
 
 
 class Alternative(_Spec):
+    """Another value a parameter might have, with its source (generators test these too)."""
+
     value: float
     source: str
     note: str | None = None
@@ -123,10 +127,14 @@ class Parameter(_Spec):
 
 
 class ParamRef(_Spec):
+    """``{param: NAME}``: a reference to a parameter instead of a literal number."""
+
     param: Identifier
 
 
 class Titles(_Spec):
+    """A rule's title in English and Chinese."""
+
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
 
@@ -145,6 +153,8 @@ class ResolutionEffect(_Spec):
 
 
 class DeadlineEffect(_Spec):
+    """A clock a rule starts: who must act, by ``from`` + ``after``, and what if missed."""
+
     id: Identifier
     what: str
     party: Party
@@ -156,22 +166,30 @@ class DeadlineEffect(_Spec):
 
 
 class CompensationEffect(_Spec):
+    """An amount (a parameter) the seller pays to the buyer or the platform."""
+
     what: str
     amount: ParamRef
     paid_to: Literal["buyer", "platform"] = "buyer"
 
 
 class BuyerSignalEffect(_Spec):
+    """A signal about the buyer, grouped by ``flag`` in the prediction."""
+
     flag: Identifier
     signal: str
 
 
 class RecommendationEffect(_Spec):
+    """An action the rule recommends to the seller, and why."""
+
     action: Identifier
     why: str
 
 
 class SanctionEffect(_Spec):
+    """A sanction on the store; ``threshold`` names the penalty-points level it belongs to."""
+
     name: Identifier
     description: str
     threshold: ParamRef
@@ -209,6 +227,8 @@ class Effects(_Spec):
 
 
 class RuleSpec(_Spec):
+    """One rule as written in ``rules/*.yaml``; ``when`` is checked into a condition at load."""
+
     id: Identifier
     title: Titles
     phase: Literal["decision", "consequence"] = "decision"
@@ -224,6 +244,11 @@ class RulesFile(_Spec):
 
 
 class TestExpectation(_Spec):
+    """What a pack test expects; fields left out are not checked."""
+
+    # Exported from refundrules: keep pytest from collecting it in a test module that imports it.
+    __test__: ClassVar[bool] = False
+
     stage: Stage | None = None
     resolution: Resolution | None = None
     refund_amount: float | None = None
@@ -240,6 +265,8 @@ class TestExpectation(_Spec):
 
 
 class PackTest(_Spec):
+    """A test in ``tests/*.yaml``: a case (inline or ``case_file``), ``as_of``, what to expect."""
+
     name: Identifier
     description: str | None = None
     case: dict[str, Any] | None = None
@@ -270,6 +297,8 @@ class PropertyExpectation(_Spec):
 
 
 class EvidenceChange(_Spec):
+    """Evidence to add to a generated case: by which party, of which kind."""
+
     party: Literal["buyer", "seller"]
     kind: EvidenceKind
 
@@ -281,6 +310,8 @@ class CaseChange(_Spec):
 
 
 class ForbiddenTransition(_Spec):
+    """A resolution change a property forbids: from any of ``from`` to any of ``to``."""
+
     from_: tuple[Resolution, ...] = Field(alias="from", min_length=1)
     to: tuple[Resolution, ...] = Field(min_length=1)
 

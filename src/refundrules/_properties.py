@@ -36,6 +36,9 @@ class PropertyViolation(AssertionError):
 
 @dataclass(frozen=True)
 class PropertyResult:
+    """One declared property checked on ``examples`` covered cases; ``violation`` holds the
+    shrunk counterexample when it failed."""
+
     prop: CheckedProperty
     examples: int
     violation: PropertyViolation | None
