@@ -5,7 +5,7 @@ import typing
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -100,6 +100,16 @@ def types_in(hint: Any) -> Iterator[type]:
         yield hint
 
 
+def returned(function: Any) -> Any:
+    """``function``'s resolved return annotation. Only the return: a parameter may be
+    annotated with a name imported under ``TYPE_CHECKING`` alone."""
+    only_return = SimpleNamespace(
+        __annotations__={"return": function.__annotations__.get("return")},
+        __globals__=function.__globals__,
+    )
+    return typing.get_type_hints(only_return)["return"]
+
+
 def members(cls: type) -> Iterator[tuple[str, Any]]:
     """``(name, annotation)`` for the fields of a pydantic model or dataclass and the return
     of every public method and property the package defines on ``cls`` or its bases."""
@@ -117,7 +127,7 @@ def members(cls: type) -> Iterator[tuple[str, Any]]:
             function = member.fget if isinstance(member, property) else member
             function = getattr(function, "__func__", function)  # static and class methods
             if not name.startswith("_") and inspect.isfunction(function):
-                yield f"{name}()", typing.get_type_hints(function).get("return")
+                yield f"{name}()", returned(function)
 
 
 def reachable_types(module: ModuleType) -> dict[type, str]:
@@ -128,8 +138,7 @@ def reachable_types(module: ModuleType) -> dict[type, str]:
         if isinstance(item, type):
             todo.append((item, f"{module.__name__}.{name}"))
         elif inspect.isfunction(item):
-            returned = typing.get_type_hints(item).get("return")
-            todo += [(found, f"{module.__name__}.{name}()") for found in types_in(returned)]
+            todo += [(found, f"{module.__name__}.{name}()") for found in types_in(returned(item))]
     reached: dict[type, str] = {}
     while todo:
         cls, path = todo.pop()
