@@ -12,7 +12,7 @@ import pytest
 import refundrules
 from refundrules import CaseError, RulePack
 from refundrules._cli import main
-from refundrules.testing import (
+from refundrules.authoring import (
     check_pack_properties,
     compare_rule_packs,
     load_replay,

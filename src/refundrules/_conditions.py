@@ -84,6 +84,12 @@ _STRUCTURAL_NUMBERS = (0, 1)
 
 @dataclass(frozen=True)
 class Leaf:
+    """One checked comparison, ``fact op value``; ``not`` already pushed into ``op``.
+
+    ``value`` is the number a ``{param: NAME}`` resolved to (``param`` keeps the name,
+    ``param_text`` how explanations show it); ``key_path`` locates the leaf in its file.
+    """
+
     fact: str
     op: str
     value: FactValue | tuple[str, ...]
@@ -94,11 +100,15 @@ class Leaf:
 
 @dataclass(frozen=True)
 class AllOf:
+    """``all:`` — holds when every child holds."""
+
     children: tuple[Condition, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
+    """``any:`` — holds when at least one child holds."""
+
     children: tuple[Condition, ...]
 
 

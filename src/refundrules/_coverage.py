@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, Phase, find, given, seed, settings, target
 from hypothesis.errors import NoSuchExample
 from pydantic import BaseModel, ConfigDict
 
-from refundrules._case import Case
 from refundrules._conditions import closeness
 from refundrules._prediction import PackRef, Prediction
 from refundrules._rulepack import RulePack
+from refundrules._strategies import SELLER_MOVES, Evaluation, evaluations
 from refundrules._vocabulary import Resolution, Stage
 
 __all__ = ["CoverageReport", "SourceCoverage", "Witness", "measure_coverage"]
@@ -51,6 +51,9 @@ class Witness(_Out):
 
 
 class CoverageReport(_Out):
+    """The result of :func:`measure_coverage`: one :class:`SourceCoverage` per source of
+    cases, and a :class:`Witness` per rule the generated cases left uncovered."""
+
     pack: PackRef
     sources: tuple[SourceCoverage, ...]
     witnesses: tuple[Witness, ...] = ()
@@ -107,10 +110,6 @@ def measure_coverage(pack: RulePack, *, examples: int = 500, search: int = 1000)
     For each rule the generated cases never fire (or never let decide), a targeted Hypothesis
     search of up to ``search`` examples looks for a witness case, shrunk to its smallest.
     """
-    from datetime import datetime
-
-    from refundrules.testing import evaluations
-
     tested = [pack.predict(test.case, test.spec.as_of) for test in pack.tests]
     sources = [_tally(pack, "pack tests", tested)]
     if examples > 0:
@@ -125,9 +124,8 @@ def measure_coverage(pack: RulePack, *, examples: int = 500, search: int = 1000)
             suppress_health_check=list(HealthCheck),
         )
         @given(evaluations(pack))
-        def explore(evaluation: tuple[object, datetime]) -> None:
-            case, as_of = evaluation
-            generated.append(pack.predict(case, as_of))  # type: ignore[arg-type]
+        def explore(evaluation: Evaluation) -> None:
+            generated.append(pack.predict(*evaluation))
 
         explore()
         sources.append(_tally(pack, "generated cases", generated))
@@ -141,14 +139,10 @@ def measure_coverage(pack: RulePack, *, examples: int = 500, search: int = 1000)
 def _search_witness(pack: RulePack, rule_id: str, budget: int) -> Witness:
     """Look for a case where ``rule_id`` fires (and decides, if it is a deciding rule),
     steering Hypothesis with how nearly the rule's condition holds."""
-    from datetime import datetime
-
-    from refundrules.testing import SELLER_MOVES, evaluations
-
     rule = pack.rule(rule_id)
     must_decide = rule.spec.then.decides
 
-    def hits(evaluation: tuple[Case, datetime]) -> bool:
+    def hits(evaluation: Evaluation) -> bool:
         case, as_of = evaluation
         facts = pack.facts(case, as_of)
         target(closeness(rule.condition, facts), label=rule_id)

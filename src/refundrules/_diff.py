@@ -5,7 +5,7 @@ packs' thresholds, and/or replayed from recorded cases. Every distinct transitio
 *smallest* example Hypothesis can shrink to, with the deciding rules on each side.
 
 >>> import refundrules
->>> from refundrules.testing import compare_rule_packs
+>>> from refundrules.authoring import compare_rule_packs
 >>> pack = refundrules.load_rule_pack("pinduoduo")
 >>> compare_rule_packs(pack, pack, examples=20).changed
 0
@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from refundrules._case import Case
 from refundrules._prediction import PackRef, Prediction
 from refundrules._rulepack import PackVersion, RulePack
+from refundrules._strategies import Evaluation, evaluations
 from refundrules.exceptions import CaseError
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
     "transition_label",
 ]
 
-Evaluation = tuple[Case, datetime]
 _SEED = 20251122  # fixed: the same packs and settings always give the same report
 
 
@@ -64,6 +64,9 @@ class SideSummary(_Out):
 
 
 class TransitionReport(_Out):
+    """One kind of change (``label``, e.g. ``full_refund->request_closed``): how many cases,
+    whether ``allow`` accepted it, and its smallest example with both packs' answers."""
+
     label: str
     count: int
     allowed: bool
@@ -182,8 +185,6 @@ def compare_rule_packs(
     (each case predicted under the version in force on its request date) or one version
     (``pack.version("2025.7")``), so two versions of one family compare too.
     """
-    from refundrules.testing import evaluations
-
     if old.platform != new.platform:
         raise CaseError(
             [("platform", f"cannot compare a {old.platform} pack with a {new.platform} pack")]

@@ -154,7 +154,7 @@ class _Kind(BaseModel):
         raise NotImplementedError
 
 
-class Elapsed(_Kind):
+class ElapsedFact(_Kind):
     """Time from one anchor to another (or to ``as_of``); 0 until the start exists, never < 0."""
 
     kind: Literal["elapsed"]
@@ -178,7 +178,7 @@ class Elapsed(_Kind):
         return seconds / (3600.0 if self.unit == "hours" else 86400.0)
 
 
-class AnchorReached(_Kind):
+class AnchorReachedFact(_Kind):
     """The anchor exists by ``as_of`` (e.g. the order has shipped)."""
 
     kind: Literal["anchor_reached"]
@@ -191,7 +191,7 @@ class AnchorReached(_Kind):
         return self.anchor in at.anchors
 
 
-class EventSeen(_Kind):
+class EventSeenFact(_Kind):
     """An event of one of these kinds happened by ``as_of``."""
 
     kind: Literal["event_seen"]
@@ -205,7 +205,7 @@ class EventSeen(_Kind):
         return any(event.kind in kinds for event in at.events)
 
 
-class EventCount(_Kind):
+class EventCountFact(_Kind):
     """How many events of these kinds happened by ``as_of``."""
 
     kind: Literal["event_count"]
@@ -219,7 +219,7 @@ class EventCount(_Kind):
         return float(sum(1 for event in at.events if event.kind in kinds))
 
 
-class LatestEvent(_Kind):
+class LatestEventFact(_Kind):
     """Which of these kinds happened last, by its label (``none`` if none has)."""
 
     kind: Literal["latest_event"]
@@ -240,7 +240,7 @@ class LatestEvent(_Kind):
 Detail = Literal["refusal_reason", "ruling", "evidence_kind"]
 
 
-class EventDetail(_Kind):
+class EventDetailFact(_Kind):
     """A detail of the latest event of a kind (``none`` if absent). With ``latest_of``, only
     while that event is also the latest of the group (a refusal the seller took back by
     agreeing no longer gives a reason)."""
@@ -266,7 +266,7 @@ class EventDetail(_Kind):
         return str(value.value) if isinstance(value, Enum) else str(value)
 
 
-class ReplyState(_Kind):
+class ReplyStateFact(_Kind):
     """The state of the latest event of a kind that expects a reply: ``none``, ``pending`` or
     the label of the reply given after it."""
 
@@ -309,7 +309,7 @@ class _CaseValue(_Kind):
         return found
 
 
-class CaseFlag(_CaseValue):
+class CaseFlagFact(_CaseValue):
     """A true/false field of the case, e.g. ``order.virtual``."""
 
     kind: Literal["case_flag"]
@@ -321,7 +321,7 @@ class CaseFlag(_CaseValue):
         return bool(self.reader().read(at))
 
 
-class CaseNumber(_CaseValue):
+class CaseNumberFact(_CaseValue):
     """A number field of the case; ``missing`` stands in when an optional field is absent."""
 
     kind: Literal["case_number"]
@@ -338,7 +338,7 @@ class CaseNumber(_CaseValue):
         return float(value)
 
 
-class CaseText(_CaseValue):
+class CaseTextFact(_CaseValue):
     """A text field of the case out of a known set (an enum or a profile vocabulary)."""
 
     kind: Literal["case_text"]
@@ -350,7 +350,7 @@ class CaseText(_CaseValue):
         return str(self.reader().read(at))
 
 
-class CaseValueIn(_CaseValue):
+class CaseValueInFact(_CaseValue):
     """A text field of the case holds one of these values (e.g. the parcel is ``signed``)."""
 
     kind: Literal["case_value_in"]
@@ -363,7 +363,7 @@ class CaseValueIn(_CaseValue):
         return str(self.reader().read(at)) in self.values
 
 
-class CasePresent(_CaseValue):
+class CasePresentFact(_CaseValue):
     """An optional field of the case is given."""
 
     kind: Literal["case_present"]
@@ -375,16 +375,18 @@ class CasePresent(_CaseValue):
         return self.reader().read(at) is not None
 
 
-class LatestEventAmount(BaseModel):
+class EventAmount(BaseModel):
+    """The amount of the latest event of a kind (e.g. the seller's latest offer)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_amount: Identifier
 
 
-AmountSource = str | LatestEventAmount
+AmountSource = str | EventAmount
 
 
-class Share(_Kind):
+class ShareFact(_Kind):
     """One amount divided by another (0 when either is missing or the divisor is 0)."""
 
     kind: Literal["share"]
@@ -398,7 +400,7 @@ class Share(_Kind):
 
     def model_post_init(self, context: Any, /) -> None:
         self._fields = tuple(  # type: ignore[assignment]
-            None if isinstance(source, LatestEventAmount) else case_field(source)
+            None if isinstance(source, EventAmount) else case_field(source)
             for source in (self.numerator, self.denominator)
         )
 
@@ -407,7 +409,7 @@ class Share(_Kind):
 
     @staticmethod
     def _amount(source: AmountSource, found: CaseField | str | None, at: CaseAt) -> float | None:
-        if isinstance(source, LatestEventAmount):
+        if isinstance(source, EventAmount):
             event = at.last(frozenset({source.event_amount}))
             return float(event.amount) if event is not None and event.amount is not None else None
         assert isinstance(found, CaseField), "checked when the profile is loaded"
@@ -422,7 +424,7 @@ class Share(_Kind):
         return top / bottom
 
 
-class EvidenceHeld(_Kind):
+class EvidenceHeldFact(_Kind):
     """The party holds evidence of one of these kinds (any kind if none given) by ``as_of``."""
 
     kind: Literal["evidence_held"]
@@ -439,7 +441,7 @@ class EvidenceHeld(_Kind):
         )
 
 
-class EvidenceCount(_Kind):
+class EvidenceCountFact(_Kind):
     """How many items of evidence the party holds by ``as_of``."""
 
     kind: Literal["evidence_count"]
@@ -453,20 +455,20 @@ class EvidenceCount(_Kind):
 
 
 FactDeclaration = Annotated[
-    Elapsed
-    | AnchorReached
-    | EventSeen
-    | EventCount
-    | LatestEvent
-    | EventDetail
-    | ReplyState
-    | CaseFlag
-    | CaseNumber
-    | CaseText
-    | CaseValueIn
-    | CasePresent
-    | Share
-    | EvidenceHeld
-    | EvidenceCount,
+    ElapsedFact
+    | AnchorReachedFact
+    | EventSeenFact
+    | EventCountFact
+    | LatestEventFact
+    | EventDetailFact
+    | ReplyStateFact
+    | CaseFlagFact
+    | CaseNumberFact
+    | CaseTextFact
+    | CaseValueInFact
+    | CasePresentFact
+    | ShareFact
+    | EvidenceHeldFact
+    | EvidenceCountFact,
     Field(discriminator="kind"),
 ]

@@ -15,7 +15,7 @@ Conditions (``when``) are kept as plain data here and checked by ``_conditions``
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -109,6 +109,8 @@ class PackManifest(_Spec):
 
 
 class Alternative(_Spec):
+    """Another value a parameter might have, with its source (generators test these too)."""
+
     value: float
     source: str
     note: str | None = None
@@ -156,6 +158,8 @@ class Parameter(_Spec):
 
 
 class ParamRef(_Spec):
+    """``{param: NAME}``: a reference to a parameter instead of a literal number."""
+
     param: Identifier
 
 
@@ -180,6 +184,8 @@ class ResolutionEffect(_Spec):
 
 
 class DeadlineEffect(_Spec):
+    """A clock a rule starts: who must act, by ``from`` + ``after``, and what if missed."""
+
     id: Identifier
     what: str
     party: Identifier
@@ -191,22 +197,30 @@ class DeadlineEffect(_Spec):
 
 
 class CompensationEffect(_Spec):
+    """An amount (a parameter) the seller pays to the buyer or the platform."""
+
     what: str
     amount: ParamRef
     paid_to: Literal["buyer", "platform"] = "buyer"
 
 
 class BuyerSignalEffect(_Spec):
+    """A signal about the buyer, grouped by ``flag`` in the prediction."""
+
     flag: Identifier
     signal: str
 
 
 class RecommendationEffect(_Spec):
+    """An action the rule recommends to the seller, and why."""
+
     action: Identifier
     why: str
 
 
 class SanctionEffect(_Spec):
+    """A sanction on the store; ``threshold`` names the penalty-points level it belongs to."""
+
     name: Identifier
     description: str
     threshold: ParamRef
@@ -260,6 +274,8 @@ _ALWAYS = (InForce(),)
 
 
 class RuleSpec(_Spec):
+    """One rule as written in ``rules/*.yaml``; ``when`` is checked into a condition at load."""
+
     id: Identifier
     title: Titles
     phase: Literal["decision", "consequence"] = "decision"
@@ -284,6 +300,11 @@ class RulesFile(_Spec):
 
 
 class TestExpectation(_Spec):
+    """What a pack test expects; fields left out are not checked."""
+
+    # Exported from refundrules: keep pytest from collecting it in a test module that imports it.
+    __test__: ClassVar[bool] = False
+
     stage: Stage | None = None
     resolution: Resolution | None = None
     refund_amount: float | None = None
@@ -301,6 +322,8 @@ class TestExpectation(_Spec):
 
 
 class PackTest(_Spec):
+    """A test in ``tests/*.yaml``: a case (inline or ``case_file``), ``as_of``, what to expect."""
+
     name: Identifier
     description: str | None = None
     case: dict[str, Any] | None = None
@@ -332,6 +355,8 @@ class PropertyExpectation(_Spec):
 
 
 class EvidenceChange(_Spec):
+    """Evidence to add to a generated case: by which party, of which kind."""
+
     party: Identifier
     kind: Identifier
 
@@ -343,6 +368,8 @@ class CaseChange(_Spec):
 
 
 class ForbiddenTransition(_Spec):
+    """A resolution change a property forbids: from any of ``from`` to any of ``to``."""
+
     from_: tuple[Resolution, ...] = Field(alias="from", min_length=1)
     to: tuple[Resolution, ...] = Field(min_length=1)
 

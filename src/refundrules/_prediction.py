@@ -43,6 +43,9 @@ class PackRef(_Out):
 
 
 class SourceCitation(_Out):
+    """A source a reason's rule cites: its key in the pack manifest, title, url, confidence
+    (``A`` official … ``D`` our inference)."""
+
     key: str
     title: str
     url: str | None

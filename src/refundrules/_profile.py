@@ -22,26 +22,27 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from refundrules._calendar import BusinessCalendar
 from refundrules._fact_kinds import (
     BUILT_IN_ANCHORS,
-    AnchorReached,
+    AnchorReachedFact,
     CaseField,
-    CaseNumber,
-    CasePresent,
-    CaseValueIn,
-    Elapsed,
-    EventCount,
-    EventDetail,
-    EventSeen,
-    EvidenceCount,
-    EvidenceHeld,
+    CaseNumberFact,
+    CasePresentFact,
+    CaseValueInFact,
+    ElapsedFact,
+    EventAmount,
+    EventCountFact,
+    EventDetailFact,
+    EventSeenFact,
+    EvidenceCountFact,
+    EvidenceHeldFact,
     FactDeclaration,
-    LatestEvent,
-    LatestEventAmount,
-    ReplyState,
-    Share,
+    LatestEventFact,
+    ReplyStateFact,
+    ShareFact,
     _CaseValue,
     case_field,
 )
 from refundrules._facts import FactSpec
+from refundrules._pack_model import Titles
 from refundrules._vocabulary import (
     EvidenceKind,
     Party,
@@ -82,13 +83,6 @@ _DETAIL_VOCABULARY = {
 
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-class Titles(_Spec):
-    """A text in each of the profile's languages; English is always given."""
-
-    en: str = Field(min_length=1)
-    zh: str | None = Field(default=None, min_length=1)
 
 
 class ProfileDefaults(_Spec):
@@ -266,9 +260,9 @@ class PlatformProfile(_Spec):
         fact_type = declared.type()
         values: tuple[str, ...] = ()
         unit: str | None = None
-        if isinstance(declared, LatestEvent | ReplyState):
+        if isinstance(declared, LatestEventFact | ReplyStateFact):
             values = declared.labels()
-        elif isinstance(declared, EventDetail):
+        elif isinstance(declared, EventDetailFact):
             if declared.detail == "ruling":
                 values = tuple(item.value for item in Resolution)
             else:
@@ -278,7 +272,7 @@ class PlatformProfile(_Spec):
             found = case_field(declared.field)
             if isinstance(found, CaseField):
                 values = found.values or (self.terms(found.vocabulary) if found.vocabulary else ())
-        if isinstance(declared, Elapsed | CaseNumber):
+        if isinstance(declared, ElapsedFact | CaseNumberFact):
             unit = declared.unit
         return FactSpec(name, fact_type, declared.description, values, unit)
 
@@ -369,28 +363,28 @@ class PlatformProfile(_Spec):
             yield (f"fact {name!r} is a consequence-phase fact every profile has", key_path)
         anchors: list[str] = []
         kinds: list[str] = []
-        if isinstance(declared, Elapsed):
+        if isinstance(declared, ElapsedFact):
             anchors = [declared.start, *([declared.end] if declared.end else [])]
-        elif isinstance(declared, AnchorReached):
+        elif isinstance(declared, AnchorReachedFact):
             anchors = [declared.anchor]
-        elif isinstance(declared, EventSeen | EventCount | LatestEvent):
+        elif isinstance(declared, EventSeenFact | EventCountFact | LatestEventFact):
             kinds = list(declared.events)
-        elif isinstance(declared, EventDetail):
+        elif isinstance(declared, EventDetailFact):
             kinds = [declared.event, *declared.latest_of]
-        elif isinstance(declared, ReplyState):
+        elif isinstance(declared, ReplyStateFact):
             kinds = [declared.event, *declared.replies]
-        elif isinstance(declared, Share):
+        elif isinstance(declared, ShareFact):
             for source in (declared.numerator, declared.denominator):
-                if isinstance(source, LatestEventAmount):
+                if isinstance(source, EventAmount):
                     kinds.append(source.event_amount)
                 else:
                     problem = self._number_field_problem(source)
                     if problem:
                         yield (problem, key_path)
-        elif isinstance(declared, EvidenceHeld | EvidenceCount):
+        elif isinstance(declared, EvidenceHeldFact | EvidenceCountFact):
             if declared.party not in self.evidence_parties:
                 yield _unknown("evidence party", declared.party, self.evidence_parties, key_path)
-            if isinstance(declared, EvidenceHeld):
+            if isinstance(declared, EvidenceHeldFact):
                 evidence_kinds = self.terms("evidence_kinds")
                 for kind in declared.evidence:
                     if kind not in evidence_kinds:
@@ -401,24 +395,28 @@ class PlatformProfile(_Spec):
                 yield (problem, (*key_path, "field"))
             else:
                 found = declared.reader()
-                wanted = "text" if isinstance(declared, CaseValueIn) else declared.type()
-                if found.type != wanted and not isinstance(declared, CasePresent):
+                wanted = "text" if isinstance(declared, CaseValueInFact) else declared.type()
+                if found.type != wanted and not isinstance(declared, CasePresentFact):
                     yield (f"{declared.field!r} is a {found.type} field, not a {wanted}", key_path)
                 if found.type == "text" and not found.values and found.vocabulary is None:
                     yield (
                         f"{declared.field!r} is free text, not a value out of a known set",
                         key_path,
                     )
-                if isinstance(declared, CaseValueIn) and found.type == "text":
+                if isinstance(declared, CaseValueInFact) and found.type == "text":
                     allowed = found.values or (
                         self.terms(found.vocabulary) if found.vocabulary else ()
                     )
                     for value in declared.values:
                         if value not in allowed:
                             yield _unknown(f"value of {declared.field}", value, allowed, key_path)
-                if isinstance(declared, CasePresent) and not found.optional:
+                if isinstance(declared, CasePresentFact) and not found.optional:
                     yield (f"{declared.field!r} is always present", key_path)
-                if isinstance(declared, CaseNumber) and found.optional and declared.missing is None:
+                if (
+                    isinstance(declared, CaseNumberFact)
+                    and found.optional
+                    and declared.missing is None
+                ):
                     yield (
                         f"{declared.field!r} may be absent: give 'missing' (its stand-in)",
                         key_path,

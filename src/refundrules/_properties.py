@@ -19,6 +19,7 @@ from refundrules._loader import CheckedProperty
 from refundrules._prediction import Prediction
 from refundrules._profile import PlatformProfile
 from refundrules._rulepack import RulePack
+from refundrules._strategies import evaluations
 
 __all__ = ["PropertyResult", "PropertyViolation", "check_pack_properties", "check_property"]
 
@@ -35,6 +36,9 @@ class PropertyViolation(AssertionError):
 
 @dataclass(frozen=True)
 class PropertyResult:
+    """One declared property checked on ``examples`` covered cases; ``violation`` holds the
+    shrunk counterexample when it failed."""
+
     prop: CheckedProperty
     examples: int
     violation: PropertyViolation | None
@@ -140,8 +144,6 @@ def check_property(
     pack: RulePack, prop: CheckedProperty, *, max_examples: int = 200
 ) -> PropertyResult:
     """Check one declared property on ``max_examples`` generated cases (reproducibly)."""
-    from refundrules.testing import evaluations
-
     counted = {"examples": 0}
 
     @settings(

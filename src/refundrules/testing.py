@@ -1,8 +1,11 @@
 """Hypothesis strategies and ready-made invariants for rule packs.
 
-The strategies generate *valid* cases for a pack — consistent timelines, evidence and
-amounts — and deliberately place events and ``as_of`` on and around every threshold the
-pack's parameters define: exactly at a window's end, one second before and one after.
+For rule authors writing their own Hypothesis tests. The strategies generate *valid* cases
+for a pack — consistent timelines, evidence and amounts — and deliberately place events and
+``as_of`` on and around every threshold the pack's parameters define: exactly at a window's
+end, one second before and one after. The invariants hold for every valid case of every
+pack. The tools that check whole packs (diff, coverage, declared properties, pack tests) are
+in :mod:`refundrules.authoring`.
 
 >>> from hypothesis import given, settings
 >>> import refundrules
@@ -17,355 +20,64 @@ pack's parameters define: exactly at a window's end, one second before and one a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
+import warnings
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from hypothesis import reject
-from hypothesis import strategies as st
 
 from refundrules._case import Case
 from refundrules._conditions import holds
-from refundrules._coverage import CoverageReport, measure_coverage
-from refundrules._diff import PackDiff, compare_rule_packs, load_replay
-from refundrules._pack_model import GENERATOR_KEYS, Parameter
-from refundrules._pack_tests import PackTestResult, run_pack_tests
 from refundrules._prediction import Prediction
-from refundrules._properties import PropertyResult, check_pack_properties
-from refundrules._rulepack import PackVersion, RulePack
-from refundrules._vocabulary import EventKind, LogisticsStatus, RequestKind, Resolution
-from refundrules.exceptions import CaseError
+from refundrules._rulepack import RulePack
+from refundrules._strategies import SELLER_MOVES, Packish, cases, evaluations, threshold_offsets
+from refundrules.exceptions import EvaluationError
 
 __all__ = [
     "SELLER_MOVES",
-    "CoverageReport",
     "InvariantError",
-    "PackDiff",
-    "PackTestResult",
-    "PropertyResult",
     "cases",
     "check_determinism",
     "check_explanations_agree",
     "check_isolation",
-    "check_pack_properties",
     "check_totality",
-    "compare_rule_packs",
     "evaluations",
-    "load_replay",
-    "measure_coverage",
-    "run_pack_tests",
     "threshold_offsets",
 ]
 
-Evaluation = tuple[Case, datetime]
-Packish = RulePack | PackVersion
-SELLER_MOVES = ("none", "agreed", "refused", "partial_offer")
-# True about one time in six, shrinking to False (Hypothesis' booleans are 50/50).
-_RARELY = st.sampled_from((False, False, False, False, False, True))
-_FIXABLE = GENERATOR_KEYS
-# Generated orders are paid within this many days of a version's first day (or before its end).
-_SPAN_DAYS = 300
+# Names that used to be importable from here; they live in refundrules.authoring now.
+_MOVED_TO_AUTHORING = frozenset(
+    {
+        "CoverageReport",
+        "PackDiff",
+        "PackTestResult",
+        "PropertyResult",
+        "check_pack_properties",
+        "compare_rule_packs",
+        "load_replay",
+        "measure_coverage",
+        "run_pack_tests",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The one place this module reaches the authoring tools: only when a caller still uses
+    # an old name, and only after warning, so importing refundrules.testing stays free of them.
+    if name in _MOVED_TO_AUTHORING:
+        warnings.warn(
+            f"refundrules.testing.{name} has moved to refundrules.authoring; "
+            f"use `from refundrules.authoring import {name}` (the old name will be removed)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        import refundrules.authoring as authoring
+
+        return getattr(authoring, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class InvariantError(AssertionError):
     """An invariant of a rule pack does not hold; the message names the case and the rules."""
-
-
-def _seconds(unit: str, value: float) -> int:
-    return round(value * (3600 if unit == "hours" else 86400))
-
-
-def _versions(pack: Packish) -> tuple[PackVersion, ...]:
-    return pack.versions if isinstance(pack, RulePack) else (pack,)
-
-
-def _parameters(packs: Sequence[Packish]) -> list[Parameter]:
-    return [
-        parameter
-        for pack in packs
-        for version in _versions(pack)
-        for parameter in version.parameters.values()
-    ]
-
-
-def threshold_offsets(*packs: Packish) -> st.SearchStrategy[int]:
-    """Offsets in seconds: every time parameter's length −1 s, exactly, +1 s, or anything."""
-    edges: set[int] = {0, 1}
-    for parameter in _parameters(packs):
-        if parameter.unit in ("hours", "days", "business_days"):
-            values = [parameter.value, *(alt.value for alt in parameter.alternatives)]
-            for value in values:
-                length = _seconds(parameter.unit, value)
-                edges.update({length - 1, length, length + 1})
-    ordered = sorted(edge for edge in edges if edge >= 0)
-    # Edges, short gaps (most disputes move within hours) and anything up to a month.
-    return st.one_of(
-        st.sampled_from(ordered), st.integers(0, 12 * 3600), st.integers(0, 30 * 86400)
-    )
-
-
-def _money_points(packs: Sequence[Packish]) -> list[Decimal]:
-    cent = Decimal("0.01")
-    points = {Decimal("0.01"), Decimal("9.90"), Decimal("39.90"), Decimal("199.00")}
-    for parameter in _parameters(packs):
-        if parameter.unit == "currency":
-            value = Decimal(str(parameter.value)).quantize(cent)
-            points.update({value - cent, value, value + cent})
-    return sorted(point for point in points if point > 0)
-
-
-def _count_points(packs: Sequence[Packish], unit: str, default: int) -> st.SearchStrategy[int]:
-    # The case's default comes first so that shrinking leads back to it.
-    edges = {0, 1}
-    for parameter in _parameters(packs):
-        if parameter.unit == unit:
-            value = int(parameter.value)
-            edges.update({max(0, value - 1), value, value + 1})
-    return st.one_of(st.just(default), st.sampled_from(sorted(edges)), st.integers(0, 60))
-
-
-def _ratio_points(packs: Sequence[Packish]) -> st.SearchStrategy[float | None]:
-    edges = {0.0, 1.0}
-    for parameter in _parameters(packs):
-        if parameter.unit == "ratio":
-            edges.add(parameter.value)
-    return st.one_of(st.none(), st.sampled_from(sorted(edges)), st.floats(0, 1, allow_nan=False))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-@dataclass(frozen=True)
-class _Parts:
-    """Sub-strategies built once per ``evaluations`` call (building them per draw is slow)."""
-
-    offset: st.SearchStrategy[int]
-    money: st.SearchStrategy[Decimal]
-    days: st.SearchStrategy[int]
-    counts: st.SearchStrategy[int]
-    points: st.SearchStrategy[int]
-    ratio: st.SearchStrategy[float | None]
-    score: st.SearchStrategy[float]
-    starts: st.SearchStrategy[datetime]
-
-
-def _starts(pack: Packish) -> st.SearchStrategy[datetime]:
-    """When generated orders are paid: within a version's dates, the newest version first."""
-    zone = ZoneInfo(pack.profile.defaults.timezone)
-    windows = []
-    for version in reversed(_versions(pack)):
-        first = datetime.combine(version.effective_from, time(9), zone)
-        last_day = version.effective_to or version.effective_from + timedelta(days=_SPAN_DAYS)
-        span = min(_SPAN_DAYS, max(0, (last_day - version.effective_from).days))
-        windows.append((first, span))
-    return st.sampled_from(windows).flatmap(
-        lambda window: st.integers(0, 60 * 24 * window[1]).map(
-            lambda minutes: window[0] + timedelta(minutes=minutes)
-        )
-    )
-
-
-def _parts(packs: Sequence[Packish]) -> _Parts:
-    return _Parts(
-        starts=_starts(packs[0]),
-        offset=threshold_offsets(*packs),
-        money=st.one_of(
-            st.sampled_from(_money_points(packs)),
-            st.decimals(Decimal("0.01"), Decimal("5000"), places=2, allow_nan=False),
-        ),
-        days=_count_points(packs, "days", 365),
-        counts=_count_points(packs, "count", 0),
-        points=_count_points(packs, "points", 0),
-        ratio=_ratio_points(packs),
-        score=st.one_of(st.just(4.5), st.floats(0, 5, allow_nan=False)),
-    )
-
-
-@st.composite
-def _evaluation(
-    draw: st.DrawFn, packs: tuple[Packish, ...], parts: _Parts, fixed: dict[str, Any]
-) -> Evaluation:
-    pack = packs[0]
-    profile = pack.profile
-    offset = parts.offset
-
-    def pick(name: str, strategy: st.SearchStrategy[Any]) -> Any:
-        return fixed[name] if name in fixed else draw(strategy)
-
-    paid_at = draw(parts.starts)
-    money = parts.money
-    paid = Decimal(str(pick("paid_amount", money))).quantize(Decimal("0.01"))
-    requested = (
-        paid
-        if draw(st.booleans())
-        else draw(st.decimals(Decimal("0.01"), paid, places=2, allow_nan=False))
-    )
-    kind = str(pick("kind", st.sampled_from(profile.terms("request_kinds"))))
-    reason = str(pick("reason", st.sampled_from(profile.terms("reasons"))))
-
-    shipped = bool(pick("shipped", st.booleans()))
-    delivered = shipped and bool(pick("delivered", st.booleans()))
-    order: dict[str, Any] = {
-        "order_id": f"gen-{draw(st.integers(0, 10**6))}",
-        "paid_amount": str(paid),
-        "paid_at": _iso(paid_at),
-        "virtual": draw(_RARELY),
-        "custom_made": draw(_RARELY),
-        "fresh": draw(_RARELY),
-        "opened_digital": draw(_RARELY),
-        "during_promotion": draw(_RARELY),
-    }
-    logistics: dict[str, Any] = {"status": LogisticsStatus.NOT_SHIPPED.value}
-    latest = paid_at
-    if shipped:
-        shipped_at = paid_at + timedelta(seconds=draw(offset))
-        order["shipped_at"] = _iso(shipped_at)
-        latest = shipped_at
-        if draw(st.booleans()):
-            logistics["carrier_pickup_at"] = _iso(shipped_at + timedelta(seconds=draw(offset)))
-        if delivered:
-            delivered_at = shipped_at + timedelta(seconds=draw(st.integers(3600, 6 * 86400)))
-            order["delivered_at"] = _iso(delivered_at)
-            latest = delivered_at
-            logistics["status"] = draw(
-                st.sampled_from([LogisticsStatus.DELIVERED, LogisticsStatus.SIGNED])
-            ).value
-        else:
-            logistics["status"] = draw(
-                st.sampled_from(
-                    [
-                        LogisticsStatus.IN_TRANSIT,
-                        LogisticsStatus.LOST,
-                        LogisticsStatus.RETURNED_TO_SENDER,
-                    ]
-                )
-            ).value
-    requested_at = latest + timedelta(seconds=draw(offset))
-
-    timeline: list[dict[str, Any]] = []
-    moment = requested_at
-
-    def add(actor: str, event_kind: EventKind, **details: Any) -> None:
-        # The usual after-sales moves, kept to the events this platform has.
-        nonlocal moment
-        spec = profile.events.get(event_kind.value)
-        if spec is None:
-            return
-        moment = moment + timedelta(seconds=max(1, draw(offset)))
-        who = actor if actor in spec.by else spec.by[0]
-        timeline.append({"at": _iso(moment), "actor": who, "kind": event_kind.value, **details})
-
-    move = pick("seller_move", st.sampled_from(SELLER_MOVES))
-    disagreement = False
-    if move == "agreed":
-        add("seller", EventKind.SELLER_AGREED)
-        if kind != RequestKind.REFUND_ONLY and draw(st.booleans()):
-            add("buyer", EventKind.BUYER_SHIPPED_RETURN)
-            answer = draw(st.sampled_from(["none", "confirmed", "rejected"]))
-            if answer == "confirmed":
-                add("seller", EventKind.SELLER_CONFIRMED_RETURN)
-            elif answer == "rejected":
-                add("seller", EventKind.SELLER_REJECTED_RETURN)
-                disagreement = True
-    elif move == "refused":
-        add(
-            "seller",
-            EventKind.SELLER_REFUSED,
-            refusal_reason=draw(st.sampled_from(profile.terms("refusal_reasons"))),
-        )
-        disagreement = True
-    elif move == "partial_offer":
-        offer = draw(st.decimals(Decimal("0.01"), requested, places=2, allow_nan=False))
-        add("seller", EventKind.SELLER_OFFERED_PARTIAL_REFUND, amount=str(offer))
-        answer = draw(st.sampled_from(["none", "accepted", "rejected"]))
-        if answer == "accepted":
-            add("buyer", EventKind.BUYER_ACCEPTED_OFFER)
-        elif answer == "rejected":
-            add("buyer", EventKind.BUYER_REJECTED_OFFER)
-            disagreement = True
-    escalate = fixed.get("escalated")
-    if escalate is None:
-        escalate = disagreement and draw(st.booleans())
-    if escalate:
-        add("buyer", EventKind.BUYER_ESCALATED)
-        if draw(st.booleans()):
-            ruling = draw(st.sampled_from(list(Resolution)))
-            add("platform", EventKind.PLATFORM_RULED, ruling=ruling.value)
-            if draw(st.booleans()):
-                add("seller", EventKind.SELLER_APPEALED)
-    if draw(_RARELY):
-        add("buyer", EventKind.BUYER_CANCELLED)
-
-    evidence_kinds = profile.terms("evidence_kinds")
-    evidence = [
-        {"party": party, "kind": item}
-        for party in profile.evidence_parties
-        for item in draw(st.lists(st.sampled_from(evidence_kinds), max_size=4, unique=True))
-    ]
-    data: dict[str, Any] = {
-        "case_id": f"generated-{draw(st.integers(0, 10**9))}",
-        "platform": pack.platform,
-        "order": order,
-        "request": {
-            "kind": kind,
-            "reason": reason,
-            "amount": str(requested),
-            "requested_at": _iso(requested_at),
-        },
-        "timeline": draw(st.permutations(timeline)),  # any order: the case sorts them
-        "evidence": evidence,
-        "logistics": logistics,
-        "buyer": {
-            "account_age_days": draw(parts.days),
-            "refund_requests_90d": draw(parts.counts),
-            "negative_reviews": draw(parts.counts),
-            "complaints_filed": draw(parts.counts),
-        },
-        "store": {
-            "penalty_points": draw(parts.points),
-            "experience_score": draw(parts.score),
-            "item_quality_complaint_rate": draw(parts.ratio),
-        },
-    }
-    try:
-        case = Case.model_validate(data, context={"profile": profile})
-    except CaseError:
-        # The usual moves in an order this platform's flow does not allow (e.g. a ruling
-        # with no claim before it): not a case of this platform.
-        reject()
-    as_of = moment + timedelta(seconds=draw(offset))
-    if draw(st.booleans()):
-        as_of = as_of.astimezone(UTC)  # the same instant in another zone
-    return case, as_of
-
-
-def evaluations(
-    pack: Packish, *, also: Sequence[Packish] = (), **fixed: Any
-) -> st.SearchStrategy[Evaluation]:
-    """``(case, as_of)`` pairs for ``pack``, with ``as_of`` landing on and around thresholds.
-
-    Orders are paid within the dates of ``pack``'s versions (one version's, for a
-    ``PackVersion``). ``also`` adds the thresholds of other packs (e.g. the new version in a
-    diff). ``fixed``
-    pins parts of the case: ``kind``, ``reason``, ``seller_move`` (one of
-    :data:`SELLER_MOVES`), ``shipped``, ``delivered``, ``escalated``, ``paid_amount``.
-    """
-    unknown = set(fixed) - _FIXABLE
-    if unknown:
-        raise TypeError(f"cannot fix {sorted(unknown)}; fixable: {', '.join(sorted(_FIXABLE))}")
-    if fixed.get("seller_move", "none") not in SELLER_MOVES:
-        raise ValueError(f"seller_move must be one of {SELLER_MOVES}")
-    packs = (pack, *also)
-    return _evaluation(packs, _parts(packs), dict(fixed))
-
-
-def cases(pack: Packish, *, also: Sequence[Packish] = (), **fixed: Any) -> st.SearchStrategy[Case]:
-    """Valid cases for ``pack`` (see :func:`evaluations` for ``also`` and ``fixed``)."""
-    return evaluations(pack, also=also, **fixed).map(lambda evaluation: evaluation[0])
 
 
 # --- invariants --------------------------------------------------------------------------
@@ -377,7 +89,6 @@ def _label(case: Case, as_of: datetime) -> str:
 
 def check_totality(pack: Packish, case: Case, as_of: datetime) -> Prediction:
     """Every valid case gets exactly one stage and one resolution (no EvaluationError)."""
-    from refundrules.exceptions import EvaluationError
 
     try:
         prediction = pack.predict(case, as_of)
