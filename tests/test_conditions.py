@@ -9,9 +9,8 @@ from refundrules._conditions import (
     Leaf,
     check_condition,
     holds,
-    path_count,
-    to_durable,
 )
+from refundrules._engine import path_count, to_durable
 from refundrules._facts import DECISION_FACTS
 
 PARAMS = {"window": 48.0, "days": 7.0}

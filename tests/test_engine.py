@@ -1,17 +1,28 @@
 from __future__ import annotations
 
+import itertools
 import math
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from refundrules import EngineError
-from refundrules._engine import CompiledRule, RuleEngine
+from refundrules._conditions import Leaf, check_condition, holds
+from refundrules._engine import (
+    CASE_KIND,
+    EngineRule,
+    RuleCompileError,
+    RuleEngine,
+    to_durable,
+)
+from refundrules._facts import DECISION_FACTS
 
 RULES = [
-    CompiledRule("small", 1, {"$lt": {"x": 10}}, paths=1, depth=1),
-    CompiledRule("large", 2, {"$gte": {"x": 10}}, paths=1, depth=1),
+    EngineRule("small", 1, Leaf("x", "lt", 10, param=None, key_path=())),
+    EngineRule("large", 2, Leaf("x", "gte", 10, param=None, key_path=())),
 ]
 
 
@@ -52,3 +63,67 @@ def test_float_check_accepts_exactly_the_floats_written_without_exponent(value: 
     except EngineError:
         accepted = False
     assert accepted == plain
+
+
+# --- the seam: our condition trees in, durable stays inside ----------------------------------
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "refundrules"
+DURABLE_IMPORT = re.compile(r"^\s*(?:import|from)\s+durable(?:_rules_engine)?\b", re.M)
+# durable's JSON operators (our YAML says `ne`, durable says `$neq`) and the compiled form.
+DURABLE_FORM = re.compile(r"""["']\$(?:and|or|neq|lt|lte|gt|gte|ex|nex|kind)["']|to_durable""")
+
+
+def test_only_the_engine_module_imports_durable() -> None:
+    importers = sorted(
+        path.name for path in SRC.rglob("*.py") if DURABLE_IMPORT.search(path.read_text("utf-8"))
+    )
+    assert importers == ["_engine.py"]
+
+
+def test_durable_json_form_stays_in_the_engine_module() -> None:
+    leaking = sorted(
+        path.name
+        for path in SRC.rglob("*.py")
+        if path.name != "_engine.py" and DURABLE_FORM.search(path.read_text("utf-8"))
+    )
+    assert leaking == []
+
+
+def test_engine_takes_checked_condition_trees() -> None:
+    """The engine compiles what ``check_condition`` returns: the registered definition is the
+    discriminator ANDed with the tree's durable form, and what fires agrees with ``holds``."""
+    condition = check_condition(
+        {
+            "all": [
+                {"fact": "request_kind", "in": ["refund_only", "return_and_refund"]},
+                {"not": {"fact": "buyer_escalated", "eq": True}},
+                {"fact": "paid_amount", "lte": {"param": "low"}},
+            ]
+        },
+        facts=DECISION_FACTS,
+        parameters={"low": 50.0},
+        key_path=("when",),
+    )
+    engine = RuleEngine("trees", [EngineRule("cheap_calm", 0, condition)])
+    try:
+        host = engine._host
+        assert host is not None
+        definition = host._ruleset_directory[engine._names[0]].get_definition()
+        assert definition["cheap_calm"]["all"][0]["m"] == {
+            "$and": [{"$kind": CASE_KIND}, to_durable(condition)]
+        }
+        for kind, escalated, paid in itertools.product(
+            ("refund_only", "exchange"), (True, False), (49.99, 50.0, 50.01)
+        ):
+            facts = {"request_kind": kind, "buyer_escalated": escalated, "paid_amount": paid}
+            assert engine.fire(facts) == (["cheap_calm"] if holds(condition, facts) else [])
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("value", [1e20, float("inf"), float("nan"), 1e-05])
+def test_threshold_the_engine_would_misread_is_refused_naming_the_rule(value: float) -> None:
+    rule = EngineRule("odd_threshold", 0, Leaf("x", "gte", value, param=None, key_path=()))
+    with pytest.raises(RuleCompileError, match="odd_threshold") as caught:
+        RuleEngine("thresholds", [rule])
+    assert caught.value.rule_id == "odd_threshold"

@@ -1,21 +1,23 @@
-"""Rule conditions: check them against the declared facts, compile them for durable-rules,
-and explain them.
+"""Rule conditions: check them against the declared facts and explain them.
 
 A condition in YAML is a tree of ``all`` / ``any`` / ``not`` over leaves such as
 ``{fact: seller_silence_hours, gte: {param: seller_response_window_hours}}``. Parameters are
 resolved to numbers at load time. ``not`` is pushed down to the leaves (``not lt`` is ``gte``),
 which is sound because every fact is always present and typed.
 
-``holds`` evaluates a checked condition in Python. It is used only to *explain* why a rule
-fired (which leaves held, with the values); durable-rules decides what fires, and a property
-test checks that the two agree.
+Checked trees are what the engine takes (``refundrules._engine`` compiles them for
+durable-rules). ``holds`` evaluates a checked condition in Python. It is used only to
+*explain* why a rule fired (which leaves held, with the values); durable-rules decides what
+fires, and a property test checks that the two agree.
 
 >>> from refundrules._facts import DECISION_FACTS
 >>> cond = check_condition({"all": [{"fact": "order_shipped", "eq": False},
 ...                                 {"not": {"fact": "buyer_escalated", "eq": True}}]},
 ...                        facts=DECISION_FACTS, parameters={}, key_path=("when",))
->>> to_durable(cond)
-{'$and': [{'order_shipped': False}, {'$neq': {'buyer_escalated': True}}]}
+>>> [(leaf.fact, leaf.op, leaf.value) for leaf in cond.children]
+[('order_shipped', 'eq', False), ('buyer_escalated', 'ne', True)]
+>>> holds(cond, {"order_shipped": False, "buyer_escalated": False})
+True
 """
 
 from __future__ import annotations
@@ -38,11 +40,8 @@ __all__ = [
     "closeness",
     "describe_leaf",
     "holds",
-    "path_count",
-    "path_depth",
     "referenced_facts",
     "satisfied_leaves",
-    "to_durable",
 ]
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in")
@@ -66,7 +65,6 @@ _SYMBOL = {
     "in": "∈",
     "not_in": "∉",
 }
-_DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: bool(a == b),
     "ne": lambda a, b: bool(a != b),
@@ -307,51 +305,6 @@ def _check_text_value(spec: FactSpec, value: Any, key_path: KeyPath) -> None:
             key_path,
             _did_you_mean(str(value), spec.values),
         )
-
-
-def _leaf_to_durable(leaf: Leaf) -> dict[str, Any]:
-    if leaf.op == "eq":
-        return {leaf.fact: leaf.value}
-    if leaf.op == "in":
-        assert isinstance(leaf.value, tuple)
-        options = [{leaf.fact: item} for item in leaf.value]
-        return options[0] if len(options) == 1 else {"$or": options}
-    if leaf.op == "not_in":
-        assert isinstance(leaf.value, tuple)
-        exclusions = [{"$neq": {leaf.fact: item}} for item in leaf.value]
-        return exclusions[0] if len(exclusions) == 1 else {"$and": exclusions}
-    return {_DURABLE_OP[leaf.op]: {leaf.fact: leaf.value}}
-
-
-def to_durable(condition: Condition) -> dict[str, Any]:
-    """The condition in durable-rules' JSON ruleset form."""
-    if isinstance(condition, Leaf):
-        return _leaf_to_durable(condition)
-    key = "$and" if isinstance(condition, AllOf) else "$or"
-    return {key: [to_durable(child) for child in condition.children]}
-
-
-def path_depth(condition: Condition) -> int:
-    """The most tests one match path chains (the engine's stack grows with it)."""
-    if isinstance(condition, Leaf):
-        return 1
-    depths = [path_depth(child) for child in condition.children]
-    return sum(depths) if isinstance(condition, AllOf) else max(depths)
-
-
-def path_count(condition: Condition) -> int:
-    """How many alternative match paths (disjunctive terms) the engine builds for this tree."""
-    if isinstance(condition, Leaf):
-        if condition.op == "in" and isinstance(condition.value, tuple):
-            return len(condition.value)
-        return 1
-    counts = [path_count(child) for child in condition.children]
-    if isinstance(condition, AnyOf):
-        return sum(counts)
-    product = 1
-    for count in counts:
-        product *= count
-    return product
 
 
 def referenced_facts(condition: Condition) -> set[str]:

@@ -1,4 +1,11 @@
-"""The only module that imports durable-rules: compile rulesets, evaluate one case, collect firings.
+"""The only module that imports durable-rules: compile our condition trees, evaluate one case,
+collect the firings, and own every durable-specific detail on the way.
+
+The interface is small. :class:`EngineRule` is a rule as the rest of the package knows it (an
+id, a priority, a :mod:`refundrules._conditions` tree); :class:`RuleEngine` compiles such
+rules into durable's JSON form, splits them by the path budget, registers them and answers
+``fire(facts)`` with the ids of the rules that matched. durable's JSON form, its limits and
+its number quirks stay here.
 
 durable-rules has hazards (see ``docs/architecture.md``, "Engine containment"); each is contained
 here, and each containment has a regression test in ``tests/test_engine_hazards.py``:
@@ -11,8 +18,9 @@ here, and each containment has a regression test in ``tests/test_engine_hazards.
 * swallowed action errors: actions only append a rule id; an error stored in the session state
   is raised as :class:`EngineError`;
 * a case the engine cannot finish (e.g. an aborted action) rebuilds the rulesets before raising;
-* the 64-simultaneous-match and 512-sibling limits: the compiler splits rules into several
-  rulesets by a path budget (``MAX_PATHS_PER_RULESET``), enforced here too;
+* the 64-simultaneous-match and 512-sibling limits: rules are split into several rulesets by a
+  path budget (``MAX_PATHS_PER_RULESET``); a single rule over it is refused;
+* values it cannot parse or compares as text: facts and thresholds are checked;
 * duplicate ruleset names and no unload: unique names per compiled engine; ``close`` frees the
   C rulesets;
 * threads: the C extension holds the GIL, so one lock per engine serialises calls.
@@ -27,11 +35,12 @@ import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar
 
 import durable_rules_engine
 from durable import engine as durable_engine
 
+from refundrules._conditions import AllOf, Condition, Leaf
 from refundrules.exceptions import EngineError
 
 # durable-rules calls datetime.utcfromtimestamp, deprecated since Python 3.12, inside every
@@ -47,10 +56,14 @@ warnings.filterwarnings(
 __all__ = [
     "CASE_KIND",
     "MAX_PATHS_PER_RULESET",
-    "CompiledRule",
+    "EngineRule",
     "RuleBudgetError",
+    "RuleCompileError",
     "RuleEngine",
     "partition_rules",
+    "path_count",
+    "path_depth",
+    "to_durable",
 ]
 
 CASE_KIND = "__refundrules_case__"
@@ -62,16 +75,193 @@ _SESSION_ID = "refundrules-case"
 # engine's stack; keeping that sum under this budget keeps every case clear of both limits.
 MAX_PATHS_PER_RULESET = 48
 
+# --- values ---------------------------------------------------------------------------------
+
+_PLAIN_TYPES = (bool, str, int)
+
+
+def _sendable(value: Any) -> bool:
+    """Python writes a float without an exponent exactly when it is 0 or 1e-4 <= |x| < 1e16
+    (NaN and the infinities fail that test too)."""
+    kind = type(value)
+    return kind in _PLAIN_TYPES or (kind is float and (value == 0.0 or 1e-4 <= abs(value) < 1e16))
+
+
+def _check_engine_value(name: str, value: Any, label: str) -> None:
+    """Only values durable-rules compares exactly: bool, str, int, and finite plain floats.
+
+    Its C parser rejects exponent forms such as ``1e-06`` (error 204) and compares mixed
+    types as text, so anything else is refused here, before the engine sees it.
+    """
+    if not _sendable(value):
+        raise EngineError(
+            f"fact {name!r} = {value!r} cannot be sent to durable-rules exactly "
+            "(only bool, str, int and plain finite floats)",
+            pack_id=label,
+        )
+
+
+# --- rules and their durable form ---------------------------------------------------------
+
+
+class RuleCompileError(ValueError):
+    """The engine cannot take this rule; ``rule_id`` names it (the caller adds file and line)."""
+
+    def __init__(self, message: str, rule_id: str) -> None:
+        super().__init__(message)
+        self.rule_id = rule_id
+
+
+class RuleBudgetError(RuleCompileError):
+    """One rule alone exceeds the engine's match budget; ``rule_id`` names it."""
+
 
 @dataclass(frozen=True)
-class CompiledRule:
-    """A rule ready for the engine: its id, durable priority and durable condition."""
+class EngineRule:
+    """A rule as the engine takes it: its id, priority (lower fires first) and condition tree."""
+
+    rule_id: str
+    priority: int
+    condition: Condition
+
+    @property
+    def paths(self) -> int:
+        return path_count(self.condition)
+
+    @property
+    def depth(self) -> int:
+        return path_depth(self.condition)
+
+
+@dataclass(frozen=True)
+class _DurableRule:
+    """A rule in durable's JSON form, with the budget figures of its tree."""
 
     rule_id: str
     priority: int
     condition: Mapping[str, Any]
     paths: int
     depth: int
+
+
+_DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+
+
+def _leaf_to_durable(leaf: Leaf) -> dict[str, Any]:
+    if leaf.op == "eq":
+        return {leaf.fact: leaf.value}
+    if leaf.op == "in":
+        assert isinstance(leaf.value, tuple)
+        options = [{leaf.fact: item} for item in leaf.value]
+        return options[0] if len(options) == 1 else {"$or": options}
+    if leaf.op == "not_in":
+        assert isinstance(leaf.value, tuple)
+        exclusions = [{"$neq": {leaf.fact: item}} for item in leaf.value]
+        return exclusions[0] if len(exclusions) == 1 else {"$and": exclusions}
+    return {_DURABLE_OP[leaf.op]: {leaf.fact: leaf.value}}
+
+
+def to_durable(condition: Condition) -> dict[str, Any]:
+    """The condition in durable-rules' JSON ruleset form."""
+    if isinstance(condition, Leaf):
+        return _leaf_to_durable(condition)
+    key = "$and" if isinstance(condition, AllOf) else "$or"
+    return {key: [to_durable(child) for child in condition.children]}
+
+
+def path_depth(condition: Condition) -> int:
+    """The most tests one match path chains (the engine's stack grows with it)."""
+    if isinstance(condition, Leaf):
+        return 1
+    depths = [path_depth(child) for child in condition.children]
+    return sum(depths) if isinstance(condition, AllOf) else max(depths)
+
+
+def path_count(condition: Condition) -> int:
+    """How many alternative match paths (disjunctive terms) the engine builds for this tree."""
+    if isinstance(condition, Leaf):
+        if condition.op == "in" and isinstance(condition.value, tuple):
+            return len(condition.value)
+        return 1
+    counts = [path_count(child) for child in condition.children]
+    if isinstance(condition, AllOf):
+        product = 1
+        for count in counts:
+            product *= count
+        return product
+    return sum(counts)
+
+
+def _leaves(condition: Condition) -> list[Leaf]:
+    if isinstance(condition, Leaf):
+        return [condition]
+    return [leaf for child in condition.children for leaf in _leaves(child)]
+
+
+def _compile(rule: EngineRule) -> _DurableRule:
+    """The rule in durable's form; a threshold durable would misread raises RuleCompileError."""
+    for leaf in _leaves(rule.condition):
+        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+        for value in values:
+            if not _sendable(value):
+                raise RuleCompileError(
+                    f"rule {rule.rule_id!r} compares {leaf.fact!r} with {value!r}, which "
+                    "durable-rules cannot compare exactly with facts: a threshold is a bool, "
+                    "a text or a finite number below 1e16 without an exponent; bound the "
+                    "parameter",
+                    rule.rule_id,
+                )
+    return _DurableRule(
+        rule_id=rule.rule_id,
+        priority=rule.priority,
+        condition=to_durable(rule.condition),
+        paths=path_count(rule.condition),
+        depth=path_depth(rule.condition),
+    )
+
+
+class _Budgeted(Protocol):
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def paths(self) -> int: ...
+    @property
+    def depth(self) -> int: ...
+
+
+_R = TypeVar("_R", bound=_Budgeted)
+
+
+def partition_rules(rules: Sequence[_R]) -> list[list[_R]]:
+    """Split rules, in agenda order, into groups whose paths + depth stay within the budget.
+
+    A single rule over the budget raises :class:`RuleBudgetError` (a ``ValueError``).
+    """
+    groups: list[list[_R]] = []
+    current: list[_R] = []
+    paths = depth = 0
+    for rule in sorted(rules, key=lambda rule: rule.priority):  # stable: ties keep rule order
+        rule_paths, rule_depth = rule.paths, rule.depth
+        if rule_paths + rule_depth > MAX_PATHS_PER_RULESET:
+            raise RuleBudgetError(
+                f"rule {rule.rule_id!r} has {rule_paths} match paths of depth up to "
+                f"{rule_depth}; the engine allows {MAX_PATHS_PER_RULESET} in all",
+                rule.rule_id,
+            )
+        if current and paths + rule_paths + max(depth, rule_depth) > MAX_PATHS_PER_RULESET:
+            groups.append(current)
+            current, paths, depth = [], 0, 0
+        current.append(rule)
+        paths += rule_paths
+        depth = max(depth, rule_depth)
+    if current:
+        groups.append(current)
+    return groups
+
+
+# --- the engine ---------------------------------------------------------------------------
 
 
 class _SynchronousHost(durable_engine.Host):  # type: ignore[misc]
@@ -81,71 +271,34 @@ class _SynchronousHost(durable_engine.Host):  # type: ignore[misc]
         return None
 
 
-class RuleBudgetError(ValueError):
-    """One rule alone exceeds the engine's match budget; ``rule_id`` names it."""
-
-    def __init__(self, message: str, rule_id: str) -> None:
-        super().__init__(message)
-        self.rule_id = rule_id
-
-
-def partition_rules(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
-    """Split rules, in agenda order, into groups whose paths + depth stay within the budget.
-
-    A single rule over the budget raises :class:`RuleBudgetError` (a ``ValueError``).
-    """
-    groups: list[list[CompiledRule]] = []
-    current: list[CompiledRule] = []
-    paths = depth = 0
-    for rule in sorted(rules, key=lambda rule: rule.priority):  # stable: ties keep rule order
-        if rule.paths + rule.depth > MAX_PATHS_PER_RULESET:
-            raise RuleBudgetError(
-                f"rule {rule.rule_id!r} has {rule.paths} match paths of depth up to "
-                f"{rule.depth}; the engine allows {MAX_PATHS_PER_RULESET} in all",
-                rule.rule_id,
-            )
-        if current and paths + rule.paths + max(depth, rule.depth) > MAX_PATHS_PER_RULESET:
-            groups.append(current)
-            current, paths, depth = [], 0, 0
-        current.append(rule)
-        paths += rule.paths
-        depth = max(depth, rule.depth)
-    if current:
-        groups.append(current)
-    return groups
-
-
-_PLAIN_TYPES = (bool, str, int)
-
-
-def _check_engine_value(name: str, value: Any, label: str) -> None:
-    """Only values durable-rules compares exactly: bool, str, int, and finite plain floats.
-
-    Its C parser rejects exponent forms such as ``1e-06`` (error 204) and compares mixed
-    types as text, so anything else is refused here, before the engine sees it. Python writes
-    a float without an exponent exactly when it is 0 or 1e-4 <= |x| < 1e16 (NaN and the
-    infinities fail that test too).
-    """
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return
-    if kind is float and (value == 0.0 or 1e-4 <= abs(value) < 1e16):
-        return
-    raise EngineError(
-        f"fact {name!r} = {value!r} cannot be sent to durable-rules exactly "
-        "(only bool, str, int and plain finite floats)",
-        pack_id=label,
-    )
-
-
 class RuleEngine:
-    """A set of compiled rules registered in durable-rules; ``fire(facts)`` returns the rule ids
-    that matched, in agenda order (priority, then rule order). Thread-safe.
+    """Rules compiled into durable-rules; ``fire(facts)`` returns the ids of the rules that
+    matched, in agenda order (priority, then rule order).
+
+    Thread-safe.
+
+    >>> from refundrules._conditions import Leaf
+    >>> rule = EngineRule("big", 0, Leaf("n", "gte", 10.0, param=None, key_path=()))
+    >>> engine = RuleEngine("example", [rule])
+    >>> engine.fire({"n": 12.5}), engine.fire({"n": 3.0})
+    (['big'], [])
+    >>> engine.close()
     """
 
     _counter = itertools.count()
 
-    def __init__(self, label: str, rules: Sequence[CompiledRule]) -> None:
+    def __init__(self, label: str, rules: Sequence[EngineRule]) -> None:
+        self._start(label, [_compile(rule) for rule in rules])
+
+    @classmethod
+    def _from_durable(cls, label: str, rules: Sequence[_DurableRule]) -> Self:
+        """An engine over conditions already in durable's form, which our trees cannot always
+        express (``$nex``): for the hazard tests only."""
+        engine = cls.__new__(cls)
+        engine._start(label, rules)
+        return engine
+
+    def _start(self, label: str, rules: Sequence[_DurableRule]) -> None:
         self._label = label
         self._groups = partition_rules(rules)
         self._lock = threading.Lock()
@@ -168,20 +321,19 @@ class RuleEngine:
 
     def _build(self) -> None:
         host = _SynchronousHost()
-        names = []
         unique = f"{uuid.uuid4().hex[:12]}-{next(self._counter)}"
+        names: list[str] = []
         definitions: dict[str, Any] = {}
         for index, group in enumerate(self._groups):
             name = f"{self._label}#{unique}#{index}"
-            ruleset: dict[str, Any] = {}
-            for rule in group:
-                ruleset[rule.rule_id] = {
+            ruleset = {
+                rule.rule_id: {
                     "all": [
                         {
                             "m": {
                                 "$and": [
                                     {DISCRIMINATOR: CASE_KIND},
-                                    copy.deepcopy(dict(rule.condition)),
+                                    copy.deepcopy(dict(rule.condition)),  # durable mutates it
                                 ]
                             }
                         }
@@ -189,6 +341,8 @@ class RuleEngine:
                     "pri": rule.priority,
                     "run": self._action(rule.rule_id),
                 }
+                for rule in group
+            }
             definitions[name] = ruleset
             names.append(name)
         try:

@@ -22,8 +22,8 @@ from refundrules._assemble import (
     sanctions,
 )
 from refundrules._case import Case
-from refundrules._conditions import path_count, path_depth, referenced_facts, to_durable
-from refundrules._engine import CompiledRule, RuleBudgetError, RuleEngine
+from refundrules._conditions import referenced_facts
+from refundrules._engine import EngineRule, RuleCompileError, RuleEngine
 from refundrules._facts import (
     CONSEQUENCE_FACTS,
     DECISION_FACTS,
@@ -42,22 +42,15 @@ __all__ = ["RulePack", "load_rule_pack"]
 
 
 def _compile(label: str, rules: list[CheckedRule]) -> tuple[RuleEngine, frozenset[str]]:
-    compiled = [
-        CompiledRule(
-            rule_id=rule.spec.id,
-            priority=rule.spec.priority,
-            condition=to_durable(rule.condition),
-            paths=path_count(rule.condition),
-            depth=path_depth(rule.condition),
-        )
-        for rule in sorted(rules, key=lambda rule: rule.spec.priority)
-    ]
     fields: set[str] = set()
     for rule in rules:
         fields |= referenced_facts(rule.condition)
     try:
-        engine = RuleEngine(label, compiled)
-    except RuleBudgetError as exc:
+        engine = RuleEngine(
+            label,
+            [EngineRule(rule.spec.id, rule.spec.priority, rule.condition) for rule in rules],
+        )
+    except RuleCompileError as exc:
         offender = next(rule for rule in rules if rule.spec.id == exc.rule_id)
         raise RulePackError(
             str(exc), path=offender.path, line=offender.line, rule_id=offender.spec.id
