@@ -3,22 +3,27 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refundrules import EngineError
+from refundrules import Case, EngineError
 from refundrules._conditions import Leaf, check_condition, holds
 from refundrules._engine import (
     CASE_KIND,
+    NUMBER_DECIMALS,
     EngineRule,
     RuleCompileError,
     RuleEngine,
+    _check_engine_value,
+    engine_number,
     to_durable,
 )
-from refundrules._facts import DECISION_FACTS
+from refundrules._facts import DECISION_FACTS, derive_facts
 
 RULES = [
     EngineRule("small", 1, Leaf("x", "lt", 10, param=None, key_path=())),
@@ -121,9 +126,64 @@ def test_engine_takes_checked_condition_trees() -> None:
         engine.close()
 
 
-@pytest.mark.parametrize("value", [1e20, float("inf"), float("nan"), 1e-05])
+@pytest.mark.parametrize("value", [1e20, float("inf"), float("nan"), 2.4000000000000004, 1e-05])
 def test_threshold_the_engine_would_misread_is_refused_naming_the_rule(value: float) -> None:
     rule = EngineRule("odd_threshold", 0, Leaf("x", "gte", value, param=None, key_path=()))
     with pytest.raises(RuleCompileError, match="odd_threshold") as caught:
         RuleEngine("thresholds", [rule])
     assert caught.value.rule_id == "odd_threshold"
+
+
+# --- one number form --------------------------------------------------------------------------
+
+
+@given(st.floats(min_value=-1e15, max_value=1e15))
+def test_engine_number_is_sendable_and_idempotent(value: float) -> None:
+    number = engine_number(value)
+    _check_engine_value("x", number, "unit")  # no exponent form, ever
+    assert engine_number(number) == number
+    assert abs(number - value) <= 0.5 * 10**-NUMBER_DECIMALS + 1e-9 * abs(value)
+
+
+@pytest.mark.parametrize(
+    ("days", "hours"),
+    [(0.1, 2.4), (1 / 3, 8.0), (0.333333, 8.0), (0.5, 12.0), (2.0, 48.0)],
+)
+@pytest.mark.parametrize("op", ["gte", "lt"])
+def test_facts_meet_thresholds_at_the_boundary(
+    make_case: Callable[..., Case], days: float, hours: float, op: str
+) -> None:
+    """A time parameter in days compiled against an hours fact is in the engine's number
+    form, as the fact is: at the parameter's moment the fact equals the threshold, and the
+    engine and the explainer (``holds``) agree one second either side of it too.
+
+    0.1 days is 2.4000000000000004 hours in floating point; compared unrounded, a case at
+    exactly 0.1 days would not have reached 0.1 days."""
+    condition = check_condition(
+        {"fact": "hours_since_request", op: {"param": "window"}},
+        facts=DECISION_FACTS,
+        parameters={"window": days},
+        units={"window": "days"},
+        key_path=("when",),
+    )
+    assert isinstance(condition, Leaf) and condition.value == hours
+    case = make_case()
+    moment = case.request.requested_at + timedelta(days=days)
+    engine = RuleEngine("boundary", [EngineRule("window", 0, condition)])
+    try:
+        for offset, reached in ((-1, False), (0, True), (1, True)):
+            facts = derive_facts(case, moment + timedelta(seconds=offset))
+            expected = reached if op == "gte" else not reached
+            assert holds(condition, facts) is expected, (offset, facts["hours_since_request"])
+            fired = engine.fire({"hours_since_request": facts["hours_since_request"]})
+            assert fired == (["window"] if expected else []), offset
+    finally:
+        engine.close()
+
+
+def test_derive_facts_uses_the_engine_number_form(make_case: Callable[..., Case]) -> None:
+    case = make_case()
+    facts = derive_facts(case, case.request.requested_at + timedelta(seconds=1))
+    numbers = [value for value in facts.values() if type(value) is float]
+    assert numbers and all(engine_number(value) == value for value in numbers)
+    assert facts["hours_since_request"] == engine_number(1 / 3600) == 0.0003

@@ -8,7 +8,9 @@ which is sound because every fact is always present and typed.
 Checked trees are what the engine takes (``refundrules._engine`` compiles them for
 durable-rules). ``holds`` evaluates a checked condition in Python. It is used only to
 *explain* why a rule fired (which leaves held, with the values); durable-rules decides what
-fires, and a property test checks that the two agree.
+fires, and a property test checks that the two agree. Thresholds are kept in the engine's
+number form (``_engine.engine_number``), the form facts take too, so both compare the same
+numbers: 0.1 days on an hours fact is 2.4, not 2.4000000000000004.
 
 >>> from refundrules._facts import DECISION_FACTS
 >>> cond = check_condition({"all": [{"fact": "order_shipped", "eq": False},
@@ -18,6 +20,11 @@ fires, and a property test checks that the two agree.
 [('order_shipped', 'eq', False), ('buyer_escalated', 'ne', True)]
 >>> holds(cond, {"order_shipped": False, "buyer_escalated": False})
 True
+>>> leaf = check_condition({"fact": "seller_silence_hours", "gte": {"param": "window"}},
+...                        facts=DECISION_FACTS, parameters={"window": 0.1},
+...                        units={"window": "days"}, key_path=("when",))
+>>> leaf.value
+2.4
 """
 
 from __future__ import annotations
@@ -25,10 +32,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from refundrules._facts import FactSpec, FactValue
 from refundrules._yaml import KeyPath
+
+if TYPE_CHECKING:
+    # Types only: _facts imports the engine, which imports this module.
+    from refundrules._facts import FactSpec, FactValue
 
 __all__ = [
     "AllOf",
@@ -273,8 +283,14 @@ def _check_leaf(
                     (*value_path, "param"),
                     _did_you_mean(param, sorted(parameters)),
                 )
-            value = _param_value(
-                spec, param, float(parameters[param]), units.get(param), (*value_path, "param")
+            # Imported here because the engine imports this module for the trees it compiles.
+            from refundrules._engine import engine_number
+
+            # The threshold in the form facts take, so the engine and `holds` compare alike.
+            value = engine_number(
+                _param_value(
+                    spec, param, float(parameters[param]), units.get(param), (*value_path, "param")
+                )
             )
             unit = units.get(param)
             shown_unit = f" {unit}" if unit in ("hours", "days", "points") else ""

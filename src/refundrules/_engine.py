@@ -4,8 +4,9 @@ collect the firings, and own every durable-specific detail on the way.
 The interface is small. :class:`EngineRule` is a rule as the rest of the package knows it (an
 id, a priority, a :mod:`refundrules._conditions` tree); :class:`RuleEngine` compiles such
 rules into durable's JSON form, splits them by the path budget, registers them and answers
-``fire(facts)`` with the ids of the rules that matched. durable's JSON form, its limits and
-its number quirks stay here.
+``fire(facts)`` with the ids of the rules that matched; :func:`engine_number` is the one
+number form facts and thresholds share. durable's JSON form, its limits and its number quirks
+stay here.
 
 durable-rules has hazards (see ``docs/architecture.md``, "Engine containment"); each is contained
 here, and each containment has a regression test in ``tests/test_engine_hazards.py``:
@@ -20,7 +21,8 @@ here, and each containment has a regression test in ``tests/test_engine_hazards.
 * a case the engine cannot finish (e.g. an aborted action) rebuilds the rulesets before raising;
 * the 64-simultaneous-match and 512-sibling limits: rules are split into several rulesets by a
   path budget (``MAX_PATHS_PER_RULESET``); a single rule over it is refused;
-* values it cannot parse or compares as text: facts and thresholds are checked;
+* numbers it cannot parse or compares as text: facts and thresholds are checked, and both come
+  in one canonical form (:func:`engine_number`);
 * duplicate ruleset names and no unload: unique names per compiled engine; ``close`` frees the
   C rulesets;
 * threads: the C extension holds the GIL, so one lock per engine serialises calls.
@@ -56,10 +58,12 @@ warnings.filterwarnings(
 __all__ = [
     "CASE_KIND",
     "MAX_PATHS_PER_RULESET",
+    "NUMBER_DECIMALS",
     "EngineRule",
     "RuleBudgetError",
     "RuleCompileError",
     "RuleEngine",
+    "engine_number",
     "partition_rules",
     "path_count",
     "path_depth",
@@ -75,7 +79,25 @@ _SESSION_ID = "refundrules-case"
 # engine's stack; keeping that sum under this budget keeps every case clear of both limits.
 MAX_PATHS_PER_RULESET = 48
 
-# --- values ---------------------------------------------------------------------------------
+# --- numbers ------------------------------------------------------------------------------
+
+# durable-rules' JSON parser reads a number without a decimal point as an integer and stops at
+# an exponent ("1e-06", "1e+20": error 204), and Python writes floats under 1e-4 that way. Four
+# decimals keep one second (0.00028 h) visible at every hour-based threshold while no number in
+# this form needs an exponent. Facts (``_facts.derive_facts``) and thresholds
+# (``_conditions.check_condition``) both take this form, so a fact that sits exactly on a
+# threshold (0.1 days = 2.4 h, not 2.4000000000000004 h) meets it in durable and in ``holds``.
+NUMBER_DECIMALS = 4
+
+
+def engine_number(value: float) -> float:
+    """``value`` in the engine's number form: rounded to four decimals, never ``-0.0``.
+
+    >>> engine_number(0.1 * 24), engine_number(1e-06), engine_number(-0.00001)
+    (2.4, 0.0, 0.0)
+    """
+    return round(value, NUMBER_DECIMALS) + 0.0
+
 
 _PLAIN_TYPES = (bool, str, int)
 
@@ -203,12 +225,12 @@ def _compile(rule: EngineRule) -> _DurableRule:
     for leaf in _leaves(rule.condition):
         values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
         for value in values:
-            if not _sendable(value):
+            if not _sendable(value) or (type(value) is float and value != engine_number(value)):
                 raise RuleCompileError(
                     f"rule {rule.rule_id!r} compares {leaf.fact!r} with {value!r}, which "
                     "durable-rules cannot compare exactly with facts: a threshold is a bool, "
-                    "a text or a finite number below 1e16 without an exponent; bound the "
-                    "parameter",
+                    f"a text or a finite number below 1e16 with at most {NUMBER_DECIMALS} "
+                    "decimals (engine_number); round or bound the parameter",
                     rule.rule_id,
                 )
     return _DurableRule(

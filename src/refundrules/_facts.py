@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Literal
 
 from refundrules._case import Case, Event
+from refundrules._engine import engine_number
 from refundrules._vocabulary import (
     EventKind,
     EvidenceKind,
@@ -406,17 +407,8 @@ def derive_facts(
         "item_quality_record_known": case.store.item_quality_complaint_rate is not None,
         "item_quality_complaint_rate": float(case.store.item_quality_complaint_rate or 0.0),
     }
+    # Every number in the engine's form (four decimals, no exponent), as thresholds are.
     return {
-        name: _engine_number(value) if isinstance(value, float) else value
+        name: engine_number(value) if isinstance(value, float) else value
         for name, value in facts.items()
     }
-
-
-# durable-rules' JSON parser rejects some exponent forms ("1e-06", "1e+20": error 204), and
-# Python writes floats under 1e-4 that way. Four decimals keep one second (0.00028 h) visible
-# at every threshold while no derived number ever needs an exponent.
-FACT_DECIMALS = 4
-
-
-def _engine_number(value: float) -> float:
-    return round(value, FACT_DECIMALS) + 0.0
