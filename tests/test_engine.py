@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import gc
 import itertools
+import json
 import math
 import re
+import subprocess
+import sys
+import textwrap
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import durable_rules_engine
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -109,8 +117,7 @@ def test_engine_takes_checked_condition_trees() -> None:
         parameters={"low": 50.0},
         key_path=("when",),
     )
-    engine = RuleEngine("trees", [EngineRule("cheap_calm", 0, condition)])
-    try:
+    with RuleEngine("trees", [EngineRule("cheap_calm", 0, condition)]) as engine:
         host = engine._host
         assert host is not None
         definition = host._ruleset_directory[engine._names[0]].get_definition()
@@ -122,8 +129,6 @@ def test_engine_takes_checked_condition_trees() -> None:
         ):
             facts = {"request_kind": kind, "buyer_escalated": escalated, "paid_amount": paid}
             assert engine.fire(facts) == (["cheap_calm"] if holds(condition, facts) else [])
-    finally:
-        engine.close()
 
 
 @pytest.mark.parametrize("value", [1e20, float("inf"), float("nan"), 2.4000000000000004, 1e-05])
@@ -169,16 +174,13 @@ def test_facts_meet_thresholds_at_the_boundary(
     assert isinstance(condition, Leaf) and condition.value == hours
     case = make_case()
     moment = case.request.requested_at + timedelta(days=days)
-    engine = RuleEngine("boundary", [EngineRule("window", 0, condition)])
-    try:
+    with RuleEngine("boundary", [EngineRule("window", 0, condition)]) as engine:
         for offset, reached in ((-1, False), (0, True), (1, True)):
             facts = derive_facts(case, moment + timedelta(seconds=offset))
             expected = reached if op == "gte" else not reached
             assert holds(condition, facts) is expected, (offset, facts["hours_since_request"])
             fired = engine.fire({"hours_since_request": facts["hours_since_request"]})
             assert fired == (["window"] if expected else []), offset
-    finally:
-        engine.close()
 
 
 def test_derive_facts_uses_the_engine_number_form(make_case: Callable[..., Case]) -> None:
@@ -187,3 +189,176 @@ def test_derive_facts_uses_the_engine_number_form(make_case: Callable[..., Case]
     numbers = [value for value in facts.values() if type(value) is float]
     assert numbers and all(engine_number(value) == value for value in numbers)
     assert facts["hours_since_request"] == engine_number(1 / 3600) == 0.0003
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+
+def _spy_deletes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record every ruleset handle the engine frees in durable's C extension."""
+    deleted: list[int] = []
+    original = durable_rules_engine.delete_ruleset
+
+    def spy(handle: int) -> Any:
+        deleted.append(handle)
+        return original(handle)
+
+    monkeypatch.setattr(durable_rules_engine, "delete_ruleset", spy)
+    return deleted
+
+
+def _handles(engine: RuleEngine) -> list[int]:
+    host = engine._host
+    assert host is not None
+    return [host._ruleset_directory[name]._handle for name in engine._names]
+
+
+MANY_RULES = [
+    EngineRule(f"over_{i}", i, Leaf("n", "gt", float(i), param=None, key_path=()))
+    for i in range(100)
+]
+
+
+def test_engine_closes_at_the_end_of_a_with_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    deleted = _spy_deletes(monkeypatch)
+    with RuleEngine("with", RULES) as engine:
+        handles = _handles(engine)
+        assert engine.fire({"x": 3.5}) == ["small"]
+    assert engine.closed and deleted == handles
+    with pytest.raises(EngineError, match="closed"):
+        engine.fire({"x": 1})
+
+
+def test_garbage_collected_engine_frees_its_rulesets(monkeypatch: pytest.MonkeyPatch) -> None:
+    deleted = _spy_deletes(monkeypatch)
+    engine = RuleEngine("collected", MANY_RULES)
+    assert engine.ruleset_count > 1
+    handles, host, names = _handles(engine), engine._host, list(engine._names)
+    assert host is not None
+    del engine
+    gc.collect()
+    assert sorted(deleted) == sorted(handles)
+    assert not any(name in host._ruleset_directory for name in names)
+    assert host._ruleset_list == []
+
+
+def test_close_then_collection_frees_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    deleted = _spy_deletes(monkeypatch)
+    engine = RuleEngine("once", MANY_RULES)
+    handles = _handles(engine)
+    engine.close()
+    engine.close()
+    del engine
+    gc.collect()
+    assert sorted(deleted) == sorted(handles)
+
+
+def test_rebuilt_engine_frees_the_rulesets_it_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An engine error rebuilds the rulesets; the old ones are freed at once, the new ones at
+    close, each exactly once."""
+    deleted = _spy_deletes(monkeypatch)
+    engine = RuleEngine("rebuilt", RULES)
+    first = _handles(engine)
+    with pytest.raises(EngineError):
+        engine.fire({f"extra_{i}": 1.0 for i in range(300)} | {"x": 1.0})  # error 302
+    assert deleted == first
+    second = _handles(engine)
+    engine.close()
+    assert deleted == first + second
+
+
+class _BlockingEngine(RuleEngine):
+    """A RuleEngine whose actions wait for ``release`` after setting ``started``."""
+
+    started = threading.Event()
+    release = threading.Event()
+
+    def _action(self, rule_id: str) -> Callable[[Any], None]:
+        record = super()._action(rule_id)
+        started, release = self.started, self.release
+
+        def action(context: Any) -> None:
+            started.set()
+            assert release.wait(timeout=5)  # well inside durable's 10 s action lease
+            record(context)
+
+        return action
+
+
+def test_close_waits_for_a_fire_in_flight_in_another_thread() -> None:
+    _BlockingEngine.started = threading.Event()
+    _BlockingEngine.release = threading.Event()
+    engine = _BlockingEngine("in-flight", RULES)
+    results: list[object] = []
+    firing = threading.Thread(target=lambda: results.append(engine.fire({"x": 3.5})))
+    closing = threading.Thread(target=engine.close)
+    firing.start()
+    assert _BlockingEngine.started.wait(timeout=5)  # the fire is inside durable now
+    closing.start()
+    closing.join(timeout=0.3)
+    assert closing.is_alive()  # close waits for the case in flight ...
+    with pytest.raises(EngineError, match="closed"):
+        engine.fire({"x": 3.5})  # ... while new calls are refused at once
+    _BlockingEngine.release.set()
+    firing.join(timeout=5)
+    closing.join(timeout=5)
+    assert not firing.is_alive() and not closing.is_alive()
+    assert results == [["small"]]  # the case in flight finished, with the right answer
+    assert engine._host is None and engine._names == []
+    with pytest.raises(EngineError, match="closed"):
+        engine.fire({"x": 3.5})
+
+
+def test_close_during_fires_from_other_threads_never_crashes(tmp_path: Path) -> None:
+    """Four threads fire as fast as they can while the main thread closes the engine: every
+    call returns the right ids or raises EngineError("... closed"), and the process exits
+    cleanly (run in a subprocess: a use-after-free would kill it, not pytest)."""
+    code = textwrap.dedent(
+        """
+        import json, threading, time
+        from refundrules._conditions import Leaf
+        from refundrules._engine import EngineRule, RuleEngine
+        from refundrules.exceptions import EngineError
+
+        rules = [EngineRule(f"over_{i}", i, Leaf("n", "gt", float(i), None, ()))
+                 for i in range(100)]
+        engine = RuleEngine("close-race", rules)
+        counts = {"ok": 0, "wrong": 0, "closed": 0, "other": 0}
+        lock = threading.Lock()
+        go = threading.Event()
+
+        def work(seed):
+            go.wait()
+            k = 0
+            while True:
+                n = float((seed * 37 + k) % 120)
+                k += 1
+                try:
+                    got = engine.fire({"n": n})
+                    key = "ok" if got == [f"over_{i}" for i in range(100) if n > i] else "wrong"
+                except EngineError as exc:
+                    key = "closed" if "closed" in str(exc) else "other"
+                with lock:
+                    counts[key] += 1
+                if key != "ok":
+                    return
+
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+        for thread in threads:
+            thread.start()
+        go.set()
+        time.sleep(0.3)
+        engine.close()
+        for thread in threads:
+            thread.join(timeout=30)
+        print(json.dumps(counts | {"alive": sum(t.is_alive() for t in threads)}))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert counts["alive"] == 0
+    assert counts["wrong"] == 0 and counts["other"] == 0
+    assert counts["closed"] == 4 and counts["ok"] > 0

@@ -23,9 +23,10 @@ here, and each containment has a regression test in ``tests/test_engine_hazards.
   path budget (``MAX_PATHS_PER_RULESET``); a single rule over it is refused;
 * numbers it cannot parse or compares as text: facts and thresholds are checked, and both come
   in one canonical form (:func:`engine_number`);
-* duplicate ruleset names and no unload: unique names per compiled engine; ``close`` frees the
-  C rulesets;
-* threads: the C extension holds the GIL, so one lock per engine serialises calls.
+* duplicate ruleset names and no unload: unique names per compiled engine; ``close``, the end
+  of a ``with`` block or garbage collection frees the C rulesets;
+* threads: the C extension holds the GIL, so one lock per engine serialises calls; ``close``
+  waits for a call in flight.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ import itertools
 import threading
 import uuid
 import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
 import durable_rules_engine
@@ -293,18 +296,34 @@ class _SynchronousHost(durable_engine.Host):  # type: ignore[misc]
         return None
 
 
+def _free_rulesets(host: _SynchronousHost, names: Sequence[str]) -> None:
+    """Remove rulesets from their host and free them in the C engine (durable has no unload).
+
+    Called once per registration, by ``close`` or by the engine's finalizer; it must not
+    refer to the engine, or the engine could never be collected.
+    """
+    for name in names:
+        ruleset = host._ruleset_directory.pop(name, None)
+        if ruleset is None:
+            continue
+        if ruleset in host._ruleset_list:
+            host._ruleset_list.remove(ruleset)
+        durable_rules_engine.delete_ruleset(ruleset._handle)
+
+
 class RuleEngine:
     """Rules compiled into durable-rules; ``fire(facts)`` returns the ids of the rules that
     matched, in agenda order (priority, then rule order).
 
-    Thread-safe.
+    Thread-safe. ``close()`` (or leaving a ``with`` block, or garbage collection) frees the
+    rulesets; a ``fire`` in flight in another thread finishes first, later ones raise
+    :class:`EngineError`.
 
     >>> from refundrules._conditions import Leaf
     >>> rule = EngineRule("big", 0, Leaf("n", "gte", 10.0, param=None, key_path=()))
-    >>> engine = RuleEngine("example", [rule])
-    >>> engine.fire({"n": 12.5}), engine.fire({"n": 3.0})
+    >>> with RuleEngine("example", [rule]) as engine:
+    ...     engine.fire({"n": 12.5}), engine.fire({"n": 3.0})
     (['big'], [])
-    >>> engine.close()
     """
 
     _counter = itertools.count()
@@ -325,15 +344,23 @@ class RuleEngine:
         self._groups = partition_rules(rules)
         self._lock = threading.Lock()
         self._fired: list[str] = []
+        self._closed = False
         self._host: _SynchronousHost | None = None
         self._names: list[str] = []
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self._build()
 
     @property
     def ruleset_count(self) -> int:
         return len(self._groups)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def _action(self, rule_id: str) -> Callable[[Any], None]:
+        # The action holds the list, not the engine: the finalizer keeps the host (and so the
+        # actions) alive, and an action that referred to the engine would keep it alive too.
         fired = self._fired
 
         def record(context: Any) -> None:
@@ -345,7 +372,10 @@ class RuleEngine:
         host = _SynchronousHost()
         unique = f"{uuid.uuid4().hex[:12]}-{next(self._counter)}"
         names: list[str] = []
-        definitions: dict[str, Any] = {}
+        # The finalizer exists before the first ruleset does, so nothing registered can leak.
+        finalizer = weakref.finalize(self, _free_rulesets, host, names)
+        finalizer.atexit = False  # the process is ending: freeing would only risk its exit
+        self._finalizer = finalizer
         for index, group in enumerate(self._groups):
             name = f"{self._label}#{unique}#{index}"
             ruleset = {
@@ -365,33 +395,41 @@ class RuleEngine:
                 }
                 for rule in group
             }
-            definitions[name] = ruleset
+            try:
+                host.register_rulesets({name: ruleset})
+            except Exception as exc:  # durable raises bare Exception / its C error type
+                finalizer()
+                raise EngineError(
+                    f"durable-rules refused the compiled rules: {exc}", pack_id=self._label
+                ) from exc
             names.append(name)
-        try:
-            host.register_rulesets(definitions)
-        except Exception as exc:  # durable raises bare Exception / its C error type
-            raise EngineError(
-                f"durable-rules refused the compiled rules: {exc}", pack_id=self._label
-            ) from exc
-        self._host, self._names = host, names
+        self._host, self._names = host, list(names)
 
     def _release(self) -> None:
-        host, self._host = self._host, None
-        if host is None:
-            return
-        for name in self._names:
-            ruleset = host._ruleset_directory.pop(name, None)
-            if ruleset is None:
-                continue
-            if ruleset in host._ruleset_list:
-                host._ruleset_list.remove(ruleset)
-            durable_rules_engine.delete_ruleset(ruleset._handle)
-        self._names = []
+        finalizer, self._finalizer = self._finalizer, None
+        self._host, self._names = None, []
+        if finalizer is not None:
+            finalizer()  # frees at most once: a finalizer that already ran does nothing
 
     def close(self) -> None:
-        """Free the engine's rulesets. The engine cannot be used afterwards."""
+        """Free the engine's rulesets; later calls to ``fire`` raise EngineError. Idempotent.
+
+        A ``fire`` in flight in another thread finishes (or raises EngineError) first.
+        """
+        self._closed = True
         with self._lock:
             self._release()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def fire(self, facts: Mapping[str, Any]) -> list[str]:
         """Assert ``facts`` as one case and return the ids of the rules that fired."""
@@ -399,9 +437,16 @@ class RuleEngine:
             raise EngineError(f"fact name {name!r} is reserved by the engine", pack_id=self._label)
         for name, value in facts.items():
             _check_engine_value(name, value, self._label)
+        if self._closed:  # refused at once, not after waiting for a case in flight
+            raise EngineError("this engine was closed", pack_id=self._label)
         with self._lock:
             if self._host is None:
-                raise EngineError("this engine was closed", pack_id=self._label)
+                raise EngineError(
+                    "this engine was closed"
+                    if self._closed
+                    else "this engine could not be rebuilt after an earlier failure",
+                    pack_id=self._label,
+                )
             fired = self._fired
             fired.clear()
             fact = dict(facts)
@@ -443,7 +488,9 @@ class RuleEngine:
                     f"could not clear the case: {exc}", pack_id=self._label
                 )
         if failure is not None:
-            # Start from fresh rulesets so nothing of this case reaches the next one.
+            # Start from fresh rulesets so nothing of this case reaches the next one (unless
+            # the engine is being closed: then there is no next case).
             self._release()
-            self._build()
+            if not self._closed:
+                self._build()
             raise failure

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 from zoneinfo import ZoneInfo
 
 from refundrules._assemble import (
@@ -150,10 +152,25 @@ class RulePack:
         )
 
     def close(self) -> None:
-        """Free the engine's rulesets; the pack cannot predict afterwards."""
+        """Free the engine's rulesets; the pack cannot predict afterwards. Idempotent.
+
+        A prediction in flight in another thread finishes first or raises EngineError; later
+        ones raise EngineError. A pack that is never closed is freed when it is collected.
+        """
         self._decision_engine.close()
         if self._consequence_engine is not None:
             self._consequence_engine.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     # --- evaluation -------------------------------------------------------------------------
     def facts(self, case: Case, as_of: datetime | None = None) -> dict[str, FactValue]:
