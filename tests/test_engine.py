@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import copy
 import gc
 import itertools
 import json
 import math
+import pickle
 import re
 import subprocess
 import sys
@@ -362,3 +364,16 @@ def test_close_during_fires_from_other_threads_never_crashes(tmp_path: Path) -> 
     assert counts["alive"] == 0
     assert counts["wrong"] == 0 and counts["other"] == 0
     assert counts["closed"] == 4 and counts["ok"] > 0
+
+
+def test_engine_pickles_to_a_fresh_open_engine() -> None:
+    with RuleEngine("pickled", MANY_RULES) as engine:
+        clone = pickle.loads(pickle.dumps(engine))
+        assert set(clone._names).isdisjoint(engine._names)
+        for n in (-1.0, 0.5, 42.0, 99.5, 1000.0):
+            assert clone.fire({"n": n}) == engine.fire({"n": n})
+    assert engine.closed
+    reopened = pickle.loads(pickle.dumps(engine))  # a closed engine unpickles open
+    assert not reopened.closed and reopened.fire({"n": 1.5}) == ["over_0", "over_1"]
+    for copied in (reopened, clone, copy.deepcopy(reopened)):
+        copied.close()

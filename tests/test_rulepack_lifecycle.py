@@ -1,10 +1,13 @@
 """A RulePack's life: closed by a ``with`` block or by ``close()`` (also while another
-thread predicts), and freed when collected."""
+thread predicts), freed when collected, and pickled cheaply (the checked pack travels, its
+durable rulesets are rebuilt on the other side)."""
 
 from __future__ import annotations
 
 import gc
+import io
 import json
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -134,3 +137,54 @@ def test_close_while_other_threads_predict(tmp_path: Any) -> None:
     assert counts["alive"] == 0
     assert counts["wrong"] == 0 and counts["other"] == 0
     assert counts["closed"] == 3 and counts["ok"] > 0
+
+
+@pytest.fixture(scope="module")
+def pdd() -> RulePack:
+    return load_rule_pack("pinduoduo")
+
+
+def test_unpickled_pack_predicts_the_examples_identically(pdd: RulePack) -> None:
+    clone = pickle.loads(pickle.dumps(pdd))
+    try:
+        assert clone.ref == pdd.ref and repr(clone) == repr(pdd)
+        assert set(clone._decision_engine._names).isdisjoint(pdd._decision_engine._names)
+        for case, as_of in EXAMPLES:
+            assert clone.predict(case, as_of) == pdd.predict(case, as_of)
+            facts = pdd.facts(case, as_of)
+            assert clone.fire(facts) == pdd.fire(facts)
+    finally:
+        clone.close()
+    assert pdd.predict(*EXAMPLES[0])  # closing the copy leaves the original open
+
+
+class _GlobalsSeen(pickle.Unpickler):
+    """An unpickler that records the module of every class or function the pickle names."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self.modules: set[str] = set()
+
+    def find_class(self, module: str, name: str) -> Any:
+        self.modules.add(module)
+        return super().find_class(module, name)
+
+
+def test_pickle_holds_the_checked_pack_not_durable_objects_or_locks(pdd: RulePack) -> None:
+    unpickler = _GlobalsSeen(pickle.dumps(pdd))
+    clone = unpickler.load()
+    clone.close()
+    assert "refundrules._loader" in unpickler.modules  # the checked definition travels
+    engine_side = ("durable", "durable_rules_engine", "_thread", "threading", "weakref")
+    assert not {module for module in unpickler.modules if module.startswith(engine_side)}
+    assert "refundrules._engine" not in unpickler.modules
+
+
+def test_closed_pack_unpickles_open() -> None:
+    pack = load_rule_pack("pinduoduo")
+    expected = pack.predict(*EXAMPLES[0])
+    pack.close()
+    with pickle.loads(pickle.dumps(pack)) as clone:
+        assert clone.predict(*EXAMPLES[0]) == expected
+    with pytest.raises(EngineError, match="closed"):
+        pack.predict(*EXAMPLES[0])

@@ -317,7 +317,8 @@ class RuleEngine:
 
     Thread-safe. ``close()`` (or leaving a ``with`` block, or garbage collection) frees the
     rulesets; a ``fire`` in flight in another thread finishes first, later ones raise
-    :class:`EngineError`.
+    :class:`EngineError`. A pickle holds the compiled rules only: unpickling registers fresh
+    rulesets, so the copy is open even if the original was closed.
 
     >>> from refundrules._conditions import Leaf
     >>> rule = EngineRule("big", 0, Leaf("n", "gte", 10.0, param=None, key_path=()))
@@ -430,6 +431,14 @@ class RuleEngine:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled rules, never durable's objects: the host, its C rulesets, the lock and
+        # the finalizer belong to this process.
+        return {"label": self._label, "rules": [rule for group in self._groups for rule in group]}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        self._start(state["label"], state["rules"])
 
     def fire(self, facts: Mapping[str, Any]) -> list[str]:
         """Assert ``facts`` as one case and return the ids of the rules that fired."""

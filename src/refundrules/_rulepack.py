@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from refundrules._assemble import (
@@ -171,6 +171,15 @@ class RulePack:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickle holds the checked pack, never durable's objects; unpickling compiles fresh
+        engines from it (no files are read), so the copy is open even if this pack was closed.
+        """
+        return {"definition": self._definition}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        RulePack.__init__(self, state["definition"])
 
     # --- evaluation -------------------------------------------------------------------------
     def facts(self, case: Case, as_of: datetime | None = None) -> dict[str, FactValue]:
