@@ -26,8 +26,7 @@ from typing import Any
 from durable import engine as durable_engine
 
 import refundrules
-from refundrules._conditions import to_durable
-from refundrules._engine import CASE_KIND, DISCRIMINATOR
+from refundrules._engine import CASE_KIND, DISCRIMINATOR, to_durable
 
 ROOT = Path(__file__).resolve().parents[1]
 

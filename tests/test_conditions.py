@@ -9,9 +9,8 @@ from refundrules._conditions import (
     Leaf,
     check_condition,
     holds,
-    path_count,
-    to_durable,
 )
+from refundrules._engine import path_count, to_durable
 from refundrules._registry import installed_profiles
 
 DECISION_FACTS = installed_profiles()["pinduoduo"].decision_facts

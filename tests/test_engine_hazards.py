@@ -33,15 +33,17 @@ import pytest
 from durable import engine as durable_engine
 
 from refundrules import Case, Prediction, RulePack, load_rule_pack
-from refundrules._conditions import to_durable
+from refundrules._conditions import AllOf, AnyOf, Condition, Leaf
 from refundrules._engine import (
     _SESSION_ID,
     CASE_KIND,
     MAX_PATHS_PER_RULESET,
-    CompiledRule,
+    EngineRule,
     RuleEngine,
+    _DurableRule,
     _SynchronousHost,
     partition_rules,
+    to_durable,
 )
 from refundrules._registry import installed_profiles
 from refundrules.exceptions import EngineError, RefundRulesError, RulePackError
@@ -57,36 +59,37 @@ SUBPROCESS_TIMEOUT = 60.0
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _rule(
-    rule_id: str, priority: int, condition: Mapping[str, Any], paths: int = 1, depth: int = 1
-) -> CompiledRule:
-    return CompiledRule(
-        rule_id=rule_id, priority=priority, condition=condition, paths=paths, depth=depth
-    )
+def _leaf(fact: str, op: str, value: Any) -> Leaf:
+    """A condition leaf as the loader builds one (no parameter, no YAML location)."""
+    return Leaf(fact=fact, op=op, value=value, param=None, key_path=())
+
+
+def _rule(rule_id: str, priority: int, condition: Condition) -> EngineRule:
+    return EngineRule(rule_id=rule_id, priority=priority, condition=condition)
 
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 
 
-def _sample_rules() -> list[tuple[CompiledRule, Predicate]]:
+def _sample_rules() -> list[tuple[EngineRule, Predicate]]:
     """A small mixed rule set with, for each rule, the same test written in plain Python."""
-    specs: list[tuple[str, dict[str, Any], Predicate]] = []
+    specs: list[tuple[str, Condition, Predicate]] = []
     for threshold in range(0, 1000, 100):
         specs.append(
             (
                 f"over_{threshold}",
-                {"$gt": {"n": float(threshold)}},
+                _leaf("n", "gt", float(threshold)),
                 lambda f, t=threshold: f["n"] > t,
             )
         )
     for code in ("a", "b", "c"):
-        specs.append((f"code_{code}", {"code": code}, lambda f, c=code: f["code"] == c))
-    specs.append(("flagged", {"flag": True}, lambda f: f["flag"] is True))
-    specs.append(("not_code_a", {"$neq": {"code": "a"}}, lambda f: f["code"] != "a"))
+        specs.append((f"code_{code}", _leaf("code", "eq", code), lambda f, c=code: f["code"] == c))
+    specs.append(("flagged", _leaf("flag", "eq", True), lambda f: f["flag"] is True))
+    specs.append(("not_code_a", _leaf("code", "ne", "a"), lambda f: f["code"] != "a"))
     specs.append(
         (
             "big_and_flagged",
-            {"$and": [{"$gte": {"n": 1500.0}}, {"flag": True}]},
+            AllOf((_leaf("n", "gte", 1500.0), _leaf("flag", "eq", True))),
             lambda f: f["n"] >= 1500 and f["flag"] is True,
         )
     )
@@ -100,7 +103,7 @@ def _sample_case(i: int) -> dict[str, Any]:
     return {"n": float(i), "code": "abcd"[i % 4], "flag": i % 3 == 0}
 
 
-def _expected(rules: list[tuple[CompiledRule, Predicate]], facts: Mapping[str, Any]) -> list[str]:
+def _expected(rules: list[tuple[EngineRule, Predicate]], facts: Mapping[str, Any]) -> list[str]:
     """Ids of the rules whose Python predicate holds, in priority order (the agenda order)."""
     ordered = sorted(rules, key=lambda pair: pair[0].priority)
     return [rule.rule_id for rule, predicate in ordered if predicate(facts)]
@@ -220,7 +223,8 @@ def test_fresh_process_first_case_matching_nothing_does_not_crash(tmp_path: Path
         """
         import json
         from durable import engine as durable_engine
-        from refundrules._engine import CompiledRule, RuleEngine
+        from refundrules._conditions import Leaf
+        from refundrules._engine import EngineRule, RuleEngine
 
         deletes = []
         original = durable_engine.Ruleset.delete_state
@@ -231,7 +235,7 @@ def test_fresh_process_first_case_matching_nothing_does_not_crash(tmp_path: Path
 
         durable_engine.Ruleset.delete_state = spy
         thresholds = list(range(0, 600, 10))            # 60 rules: more than one ruleset
-        rules = [CompiledRule(f"over_{t}", i, {"$gt": {"n": float(t)}}, 1, 1)
+        rules = [EngineRule(f"over_{t}", i, Leaf("n", "gt", float(t), None, ()))
                  for i, t in enumerate(thresholds)]
         engine = RuleEngine("fresh-process", rules)
         values = [-1.0, -7.0, 15.0, -2.0, 605.0, -3.0, 0.0]  # the FIRST case matches no rule
@@ -366,16 +370,17 @@ def test_absence_only_rule_fires_once_and_returns(tmp_path: Path) -> None:
     durable re-asserts its per-session state record after every action. A rule that only tests
     absence (``$nex``) matches that record too, so without the discriminator the first firing
     re-triggers the rule forever (the subprocess would hang and hit the timeout, growing by
-    GBs). With it, each rule fires exactly once per case.
+    GBs). With it, each rule fires exactly once per case. Our condition trees have no
+    absence test, so the rules are given to the engine in durable's form directly.
     """
     result = _run_python(
         """
         import json
-        from refundrules._engine import CompiledRule, RuleEngine
+        from refundrules._engine import RuleEngine, _DurableRule
 
-        engine = RuleEngine("state-fact", [
-            CompiledRule("x_absent", 0, {"$nex": {"x": 1}}, 1, 1),
-            CompiledRule("x_not_one", 1, {"$neq": {"x": 1.0}}, 1, 1),
+        engine = RuleEngine._from_durable("state-fact", [
+            _DurableRule("x_absent", 0, {"$nex": {"x": 1}}, 1, 1),
+            _DurableRule("x_not_one", 1, {"$neq": {"x": 1.0}}, 1, 1),
         ])
         runs = [engine.fire({"y": 2.0}), engine.fire({"x": 2.0}), engine.fire({"x": 1.0}),
                 engine.fire({"y": 3.0})]
@@ -393,7 +398,9 @@ def test_rules_are_compiled_with_the_case_discriminator() -> None:
     """Containment (structural half of the test above): the registered durable definition of
     every rule is ``$and`` of the discriminator and the rule's condition. Removing it fails
     here without needing a hang."""
-    engine = RuleEngine("discriminator", [_rule("x_absent", 0, {"$nex": {"x": 1}})])
+    engine = RuleEngine._from_durable(
+        "discriminator", [_DurableRule("x_absent", 0, {"$nex": {"x": 1}}, 1, 1)]
+    )
     host = engine._host
     assert host is not None
     definition = host._ruleset_directory[engine._names[0]].get_definition()
@@ -498,7 +505,7 @@ def test_engine_compares_numbers_as_numbers(pdd: RulePack) -> None:
     assert rule_id in pdd.fire(pdd.facts(cheap, as_of))
     assert rule_id not in pdd.fire(pdd.facts(dear, as_of))
 
-    engine = RuleEngine("numbers", [_rule("over_50", 0, {"$gt": {"n": 50.0}})])
+    engine = RuleEngine("numbers", [_rule("over_50", 0, _leaf("n", "gt", 50.0))])
     assert engine.fire({"n": 9.0}) == []
     assert engine.fire({"n": 9}) == []
     assert engine.fire({"n": 100.0}) == ["over_50"]
@@ -614,7 +621,7 @@ def test_two_hundred_simultaneous_matches_are_split_across_rulesets() -> None:
     64 conditions at once. Without the split, the 200 rules would share one ruleset and the
     case matching all of them would raise EngineError (error 303) instead of returning 200 ids.
     """
-    rules = [_rule(f"over_{i}", i, {"$gt": {"n": float(i)}}) for i in range(200)]
+    rules = [_rule(f"over_{i}", i, _leaf("n", "gt", float(i))) for i in range(200)]
     engine = RuleEngine("sixty-four", rules)
     groups = partition_rules(rules)
     assert engine.ruleset_count == len(groups) > 1
@@ -650,25 +657,22 @@ def test_rule_over_the_path_budget_is_rejected() -> None:
     at_limit = _rule(
         "at_limit",
         0,
-        {"$or": [{"$gt": {"n": float(i)}} for i in range(MAX_PATHS_PER_RULESET - 1)]},
-        paths=MAX_PATHS_PER_RULESET - 1,
-        depth=1,
+        AnyOf(tuple(_leaf("n", "gt", float(i)) for i in range(MAX_PATHS_PER_RULESET - 1))),
     )
     assert partition_rules([at_limit]) == [[at_limit]]
     over = _rule(
         "too_wide",
         1,
-        {"$or": [{"$gt": {"n": float(i)}} for i in range(MAX_PATHS_PER_RULESET)]},
-        paths=MAX_PATHS_PER_RULESET,
-        depth=1,
+        AnyOf(tuple(_leaf("n", "gt", float(i)) for i in range(MAX_PATHS_PER_RULESET))),
     )
     deep = _rule(
         "too_deep",
         2,
-        {"$and": [{"$gt": {"n": float(i)}} for i in range(MAX_PATHS_PER_RULESET)]},
-        paths=1,
-        depth=MAX_PATHS_PER_RULESET,
+        AllOf(tuple(_leaf("n", "gt", float(i)) for i in range(MAX_PATHS_PER_RULESET))),
     )
+    assert (at_limit.paths, at_limit.depth) == (MAX_PATHS_PER_RULESET - 1, 1)
+    assert (over.paths, over.depth) == (MAX_PATHS_PER_RULESET, 1)
+    assert (deep.paths, deep.depth) == (1, MAX_PATHS_PER_RULESET)
     for rule in (over, deep):
         with pytest.raises(ValueError, match=rule.rule_id):
             partition_rules([at_limit, rule])
@@ -725,7 +729,7 @@ def test_over_budget_error_names_the_offending_rule_not_a_prefix(tmp_path: Path)
 
 def test_split_engine_returns_ids_in_agenda_order() -> None:
     """Splitting for the 64-match limit must not change the documented agenda order."""
-    rules = [_rule(f"r{i}", 1000 - i, {"$gt": {"n": float(i)}}) for i in range(100)]
+    rules = [_rule(f"r{i}", 1000 - i, _leaf("n", "gt", float(i))) for i in range(100)]
     engine = RuleEngine("agenda", rules)
     assert engine.ruleset_count > 1
     expected = [rule.rule_id for rule in sorted(rules, key=lambda rule: rule.priority)]
@@ -748,9 +752,11 @@ def test_six_hundred_sibling_equality_tests_register_and_evaluate(tmp_path: Path
     result = _run_python(
         """
         import json
-        from refundrules._engine import CompiledRule, RuleEngine
+        from refundrules._conditions import Leaf
+        from refundrules._engine import EngineRule, RuleEngine
 
-        rules = [CompiledRule(f"code_{i}", i, {"code": float(i)}, 1, 1) for i in range(600)]
+        rules = [EngineRule(f"code_{i}", i, Leaf("code", "eq", float(i), None, ()))
+                 for i in range(600)]
         engine = RuleEngine("siblings", rules)
         wrong = []
         for code in [*range(600), 600, 1000, -1]:
@@ -837,7 +843,7 @@ def test_host_failure_mid_case_is_isolated(monkeypatch: pytest.MonkeyPatch) -> N
     retraction and the rebuild the stored fact makes the next case "already observed" in that
     ruleset, so its rules would not fire.
     """
-    rules = [_rule(f"over_{i}", i, {"$gt": {"n": float(i)}}) for i in range(100)]
+    rules = [_rule(f"over_{i}", i, _leaf("n", "gt", float(i))) for i in range(100)]
     engine = RuleEngine("host-failure", rules)
     assert engine.ruleset_count > 1
     host = engine._host
@@ -864,7 +870,7 @@ def test_reserved_fact_names_are_refused() -> None:
     """Containment: ``sid``, ``id`` and the discriminator are engine-owned; a case fact using
     them would move the case to another session or fake the discriminator, so ``fire``
     refuses them with EngineError."""
-    engine = RuleEngine("reserved", [_rule("any_n", 0, {"$gt": {"n": 0.0}})])
+    engine = RuleEngine("reserved", [_rule("any_n", 0, _leaf("n", "gt", 0.0))])
     for name in ("sid", "id", "$kind"):
         with pytest.raises(EngineError, match="reserved"):
             engine.fire({"n": 1.0, name: "x"})
@@ -1023,7 +1029,7 @@ def test_rule_with_several_true_alternatives_is_reported_once() -> None:
     engine = RuleEngine(
         "alternatives",
         [
-            _rule("either", 0, {"$or": [{"a": True}, {"b": True}]}, paths=2),
+            _rule("either", 0, AnyOf((_leaf("a", "eq", True), _leaf("b", "eq", True)))),
         ],
     )
     try:

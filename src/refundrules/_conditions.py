@@ -1,22 +1,31 @@
-"""Rule conditions: check them against the declared facts, compile them for durable-rules,
-and explain them.
+"""Rule conditions: check them against the declared facts and explain them.
 
 A condition in YAML is a tree of ``all`` / ``any`` / ``not`` over leaves such as
 ``{fact: seller_silence_hours, gte: {param: seller_response_window_hours}}``. Parameters are
 resolved to numbers at load time. ``not`` is pushed down to the leaves (``not lt`` is ``gte``),
 which is sound because every fact is always present and typed.
 
-``holds`` evaluates a checked condition in Python. It is used only to *explain* why a rule
-fired (which leaves held, with the values); durable-rules decides what fires, and a property
-test checks that the two agree.
+Checked trees are what the engine takes (``refundrules._engine`` compiles them for
+durable-rules). ``holds`` evaluates a checked condition in Python. It is used only to
+*explain* why a rule fired (which leaves held, with the values); durable-rules decides what
+fires, and a property test checks that the two agree. Thresholds are kept in the engine's
+number form (``_engine.engine_number``), the form facts take too, so both compare the same
+numbers: 0.1 days on an hours fact is 2.4, not 2.4000000000000004.
 
 >>> from refundrules._registry import installed_profiles
 >>> facts = installed_profiles()["pinduoduo"].decision_facts
 >>> cond = check_condition({"all": [{"fact": "order_shipped", "eq": False},
 ...                                 {"not": {"fact": "buyer_escalated", "eq": True}}]},
 ...                        facts=facts, parameters={}, key_path=("when",))
->>> to_durable(cond)
-{'$and': [{'order_shipped': False}, {'$neq': {'buyer_escalated': True}}]}
+>>> [(leaf.fact, leaf.op, leaf.value) for leaf in cond.children]
+[('order_shipped', 'eq', False), ('buyer_escalated', 'ne', True)]
+>>> holds(cond, {"order_shipped": False, "buyer_escalated": False})
+True
+>>> leaf = check_condition({"fact": "seller_silence_hours", "gte": {"param": "window"}},
+...                        facts=facts, parameters={"window": 0.1},
+...                        units={"window": "days"}, key_path=("when",))
+>>> leaf.value
+2.4
 """
 
 from __future__ import annotations
@@ -24,10 +33,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from refundrules._facts import FactSpec, FactValue
 from refundrules._yaml import KeyPath
+
+if TYPE_CHECKING:
+    # Types only: _facts imports the engine, which imports this module.
+    from refundrules._facts import FactSpec, FactValue
 
 __all__ = [
     "AllOf",
@@ -39,11 +51,8 @@ __all__ = [
     "closeness",
     "describe_leaf",
     "holds",
-    "path_count",
-    "path_depth",
     "referenced_facts",
     "satisfied_leaves",
-    "to_durable",
 ]
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in")
@@ -67,7 +76,6 @@ _SYMBOL = {
     "in": "∈",
     "not_in": "∉",
 }
-_DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: bool(a == b),
     "ne": lambda a, b: bool(a != b),
@@ -286,8 +294,14 @@ def _check_leaf(
                     (*value_path, "param"),
                     _did_you_mean(param, sorted(parameters)),
                 )
-            value = _param_value(
-                spec, param, float(parameters[param]), units.get(param), (*value_path, "param")
+            # Imported here because the engine imports this module for the trees it compiles.
+            from refundrules._engine import engine_number
+
+            # The threshold in the form facts take, so the engine and `holds` compare alike.
+            value = engine_number(
+                _param_value(
+                    spec, param, float(parameters[param]), units.get(param), (*value_path, "param")
+                )
             )
             unit = units.get(param)
             shown_unit = f" {unit}" if unit in ("hours", "days", "points") else ""
@@ -318,51 +332,6 @@ def _check_text_value(spec: FactSpec, value: Any, key_path: KeyPath) -> None:
             key_path,
             _did_you_mean(str(value), spec.values),
         )
-
-
-def _leaf_to_durable(leaf: Leaf) -> dict[str, Any]:
-    if leaf.op == "eq":
-        return {leaf.fact: leaf.value}
-    if leaf.op == "in":
-        assert isinstance(leaf.value, tuple)
-        options = [{leaf.fact: item} for item in leaf.value]
-        return options[0] if len(options) == 1 else {"$or": options}
-    if leaf.op == "not_in":
-        assert isinstance(leaf.value, tuple)
-        exclusions = [{"$neq": {leaf.fact: item}} for item in leaf.value]
-        return exclusions[0] if len(exclusions) == 1 else {"$and": exclusions}
-    return {_DURABLE_OP[leaf.op]: {leaf.fact: leaf.value}}
-
-
-def to_durable(condition: Condition) -> dict[str, Any]:
-    """The condition in durable-rules' JSON ruleset form."""
-    if isinstance(condition, Leaf):
-        return _leaf_to_durable(condition)
-    key = "$and" if isinstance(condition, AllOf) else "$or"
-    return {key: [to_durable(child) for child in condition.children]}
-
-
-def path_depth(condition: Condition) -> int:
-    """The most tests one match path chains (the engine's stack grows with it)."""
-    if isinstance(condition, Leaf):
-        return 1
-    depths = [path_depth(child) for child in condition.children]
-    return sum(depths) if isinstance(condition, AllOf) else max(depths)
-
-
-def path_count(condition: Condition) -> int:
-    """How many alternative match paths (disjunctive terms) the engine builds for this tree."""
-    if isinstance(condition, Leaf):
-        if condition.op == "in" and isinstance(condition.value, tuple):
-            return len(condition.value)
-        return 1
-    counts = [path_count(child) for child in condition.children]
-    if isinstance(condition, AnyOf):
-        return sum(counts)
-    product = 1
-    for count in counts:
-        product *= count
-    return product
 
 
 def referenced_facts(condition: Condition) -> set[str]:

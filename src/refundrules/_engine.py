@@ -1,4 +1,12 @@
-"""The only module that imports durable-rules: compile rulesets, evaluate one case, collect firings.
+"""The only module that imports durable-rules: compile our condition trees, evaluate one case,
+collect the firings, and own every durable-specific detail on the way.
+
+The interface is small. :class:`EngineRule` is a rule as the rest of the package knows it (an
+id, a priority, a :mod:`refundrules._conditions` tree); :class:`RuleEngine` compiles such
+rules into durable's JSON form, splits them by the path budget, registers them and answers
+``fire(facts)`` with the ids of the rules that matched; :func:`engine_number` is the one
+number form facts and thresholds share. durable's JSON form, its limits and its number quirks
+stay here.
 
 durable-rules has hazards (see ``docs/architecture.md``, "Engine containment"); each is contained
 here, and each containment has a regression test in ``tests/test_engine_hazards.py``:
@@ -11,11 +19,14 @@ here, and each containment has a regression test in ``tests/test_engine_hazards.
 * swallowed action errors: actions only append a rule id; an error stored in the session state
   is raised as :class:`EngineError`;
 * a case the engine cannot finish (e.g. an aborted action) rebuilds the rulesets before raising;
-* the 64-simultaneous-match and 512-sibling limits: the compiler splits rules into several
-  rulesets by a path budget (``MAX_PATHS_PER_RULESET``), enforced here too;
-* duplicate ruleset names and no unload: unique names per compiled engine; ``close`` frees the
-  C rulesets;
-* threads: the C extension holds the GIL, so one lock per engine serialises calls.
+* the 64-simultaneous-match and 512-sibling limits: rules are split into several rulesets by a
+  path budget (``MAX_PATHS_PER_RULESET``); a single rule over it is refused;
+* numbers it cannot parse or compares as text: facts and thresholds are checked, and both come
+  in one canonical form (:func:`engine_number`);
+* duplicate ruleset names and no unload: unique names per compiled engine; ``close``, the end
+  of a ``with`` block or garbage collection frees the C rulesets;
+* threads: the C extension holds the GIL, so one lock per engine serialises calls; ``close``
+  waits for a call in flight.
 """
 
 from __future__ import annotations
@@ -25,13 +36,16 @@ import itertools
 import threading
 import uuid
 import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
 
 import durable_rules_engine
 from durable import engine as durable_engine
 
+from refundrules._conditions import AllOf, Condition, Leaf
 from refundrules.exceptions import EngineError
 
 # durable-rules calls datetime.utcfromtimestamp, deprecated since Python 3.12, inside every
@@ -47,10 +61,17 @@ warnings.filterwarnings(
 __all__ = [
     "CASE_KIND",
     "MAX_PATHS_PER_RULESET",
-    "CompiledRule",
+    "NUMBER_DECIMALS",
+    "EngineRule",
     "RuleBudgetError",
+    "RuleCompileError",
     "RuleEngine",
+    "check_rules",
+    "engine_number",
     "partition_rules",
+    "path_count",
+    "path_depth",
+    "to_durable",
 ]
 
 CASE_KIND = "__refundrules_case__"
@@ -62,16 +83,217 @@ _SESSION_ID = "refundrules-case"
 # engine's stack; keeping that sum under this budget keeps every case clear of both limits.
 MAX_PATHS_PER_RULESET = 48
 
+# --- numbers ------------------------------------------------------------------------------
+
+# durable-rules' JSON parser reads a number without a decimal point as an integer and stops at
+# an exponent ("1e-06", "1e+20": error 204), and Python writes floats under 1e-4 that way. Four
+# decimals keep one second (0.00028 h) visible at every hour-based threshold while no number in
+# this form needs an exponent. Facts (``_facts.derive_facts``) and thresholds
+# (``_conditions.check_condition``) both take this form, so a fact that sits exactly on a
+# threshold (0.1 days = 2.4 h, not 2.4000000000000004 h) meets it in durable and in ``holds``.
+NUMBER_DECIMALS = 4
+
+
+def engine_number(value: float) -> float:
+    """``value`` in the engine's number form: rounded to four decimals, never ``-0.0``.
+
+    >>> engine_number(0.1 * 24), engine_number(1e-06), engine_number(-0.00001)
+    (2.4, 0.0, 0.0)
+    """
+    return round(value, NUMBER_DECIMALS) + 0.0
+
+
+_PLAIN_TYPES = (bool, str, int)
+
+
+def _sendable(value: Any) -> bool:
+    """Python writes a float without an exponent exactly when it is 0 or 1e-4 <= |x| < 1e16
+    (NaN and the infinities fail that test too)."""
+    kind = type(value)
+    return kind in _PLAIN_TYPES or (kind is float and (value == 0.0 or 1e-4 <= abs(value) < 1e16))
+
+
+def _check_engine_value(name: str, value: Any, label: str) -> None:
+    """Only values durable-rules compares exactly: bool, str, int, and finite plain floats.
+
+    Its C parser rejects exponent forms such as ``1e-06`` (error 204) and compares mixed
+    types as text, so anything else is refused here, before the engine sees it.
+    """
+    if not _sendable(value):
+        raise EngineError(
+            f"fact {name!r} = {value!r} cannot be sent to durable-rules exactly "
+            "(only bool, str, int and plain finite floats)",
+            pack_id=label,
+        )
+
+
+# --- rules and their durable form ---------------------------------------------------------
+
+
+class RuleCompileError(ValueError):
+    """The engine cannot take this rule; ``rule_id`` names it (the caller adds file and line)."""
+
+    def __init__(self, message: str, rule_id: str) -> None:
+        super().__init__(message)
+        self.rule_id = rule_id
+
+
+class RuleBudgetError(RuleCompileError):
+    """One rule alone exceeds the engine's match budget; ``rule_id`` names it."""
+
 
 @dataclass(frozen=True)
-class CompiledRule:
-    """A rule ready for the engine: its id, durable priority and durable condition."""
+class EngineRule:
+    """A rule as the engine takes it: its id, priority (lower fires first) and condition tree."""
+
+    rule_id: str
+    priority: int
+    condition: Condition
+
+    @property
+    def paths(self) -> int:
+        return path_count(self.condition)
+
+    @property
+    def depth(self) -> int:
+        return path_depth(self.condition)
+
+
+@dataclass(frozen=True)
+class _DurableRule:
+    """A rule in durable's JSON form, with the budget figures of its tree."""
 
     rule_id: str
     priority: int
     condition: Mapping[str, Any]
     paths: int
     depth: int
+
+
+_DURABLE_OP = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+
+
+def _leaf_to_durable(leaf: Leaf) -> dict[str, Any]:
+    if leaf.op == "eq":
+        return {leaf.fact: leaf.value}
+    if leaf.op == "in":
+        assert isinstance(leaf.value, tuple)
+        options = [{leaf.fact: item} for item in leaf.value]
+        return options[0] if len(options) == 1 else {"$or": options}
+    if leaf.op == "not_in":
+        assert isinstance(leaf.value, tuple)
+        exclusions = [{"$neq": {leaf.fact: item}} for item in leaf.value]
+        return exclusions[0] if len(exclusions) == 1 else {"$and": exclusions}
+    return {_DURABLE_OP[leaf.op]: {leaf.fact: leaf.value}}
+
+
+def to_durable(condition: Condition) -> dict[str, Any]:
+    """The condition in durable-rules' JSON ruleset form."""
+    if isinstance(condition, Leaf):
+        return _leaf_to_durable(condition)
+    key = "$and" if isinstance(condition, AllOf) else "$or"
+    return {key: [to_durable(child) for child in condition.children]}
+
+
+def path_depth(condition: Condition) -> int:
+    """The most tests one match path chains (the engine's stack grows with it)."""
+    if isinstance(condition, Leaf):
+        return 1
+    depths = [path_depth(child) for child in condition.children]
+    return sum(depths) if isinstance(condition, AllOf) else max(depths)
+
+
+def path_count(condition: Condition) -> int:
+    """How many alternative match paths (disjunctive terms) the engine builds for this tree."""
+    if isinstance(condition, Leaf):
+        if condition.op == "in" and isinstance(condition.value, tuple):
+            return len(condition.value)
+        return 1
+    counts = [path_count(child) for child in condition.children]
+    if isinstance(condition, AllOf):
+        product = 1
+        for count in counts:
+            product *= count
+        return product
+    return sum(counts)
+
+
+def _leaves(condition: Condition) -> list[Leaf]:
+    if isinstance(condition, Leaf):
+        return [condition]
+    return [leaf for child in condition.children for leaf in _leaves(child)]
+
+
+def _compile(rule: EngineRule) -> _DurableRule:
+    """The rule in durable's form; a threshold durable would misread raises RuleCompileError."""
+    for leaf in _leaves(rule.condition):
+        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+        for value in values:
+            if not _sendable(value) or (type(value) is float and value != engine_number(value)):
+                raise RuleCompileError(
+                    f"rule {rule.rule_id!r} compares {leaf.fact!r} with {value!r}, which "
+                    "durable-rules cannot compare exactly with facts: a threshold is a bool, "
+                    f"a text or a finite number below 1e16 with at most {NUMBER_DECIMALS} "
+                    "decimals (engine_number); round or bound the parameter",
+                    rule.rule_id,
+                )
+    return _DurableRule(
+        rule_id=rule.rule_id,
+        priority=rule.priority,
+        condition=to_durable(rule.condition),
+        paths=path_count(rule.condition),
+        depth=path_depth(rule.condition),
+    )
+
+
+def check_rules(rules: Sequence[EngineRule]) -> None:
+    """Raise :class:`RuleCompileError` for a rule the engine could not take (a threshold it
+    would misread, a rule over the match budget), without registering anything."""
+    partition_rules([_compile(rule) for rule in rules])
+
+
+class _Budgeted(Protocol):
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def paths(self) -> int: ...
+    @property
+    def depth(self) -> int: ...
+
+
+_R = TypeVar("_R", bound=_Budgeted)
+
+
+def partition_rules(rules: Sequence[_R]) -> list[list[_R]]:
+    """Split rules, in agenda order, into groups whose paths + depth stay within the budget.
+
+    A single rule over the budget raises :class:`RuleBudgetError` (a ``ValueError``).
+    """
+    groups: list[list[_R]] = []
+    current: list[_R] = []
+    paths = depth = 0
+    for rule in sorted(rules, key=lambda rule: rule.priority):  # stable: ties keep rule order
+        rule_paths, rule_depth = rule.paths, rule.depth
+        if rule_paths + rule_depth > MAX_PATHS_PER_RULESET:
+            raise RuleBudgetError(
+                f"rule {rule.rule_id!r} has {rule_paths} match paths of depth up to "
+                f"{rule_depth}; the engine allows {MAX_PATHS_PER_RULESET} in all",
+                rule.rule_id,
+            )
+        if current and paths + rule_paths + max(depth, rule_depth) > MAX_PATHS_PER_RULESET:
+            groups.append(current)
+            current, paths, depth = [], 0, 0
+        current.append(rule)
+        paths += rule_paths
+        depth = max(depth, rule_depth)
+    if current:
+        groups.append(current)
+    return groups
+
+
+# --- the engine ---------------------------------------------------------------------------
 
 
 class _SynchronousHost(durable_engine.Host):  # type: ignore[misc]
@@ -81,84 +303,72 @@ class _SynchronousHost(durable_engine.Host):  # type: ignore[misc]
         return None
 
 
-class RuleBudgetError(ValueError):
-    """One rule alone exceeds the engine's match budget; ``rule_id`` names it."""
+def _free_rulesets(host: _SynchronousHost, names: Sequence[str]) -> None:
+    """Remove rulesets from their host and free them in the C engine (durable has no unload).
 
-    def __init__(self, message: str, rule_id: str) -> None:
-        super().__init__(message)
-        self.rule_id = rule_id
-
-
-def partition_rules(rules: Sequence[CompiledRule]) -> list[list[CompiledRule]]:
-    """Split rules, in agenda order, into groups whose paths + depth stay within the budget.
-
-    A single rule over the budget raises :class:`RuleBudgetError` (a ``ValueError``).
+    Called once per registration, by ``close`` or by the engine's finalizer; it must not
+    refer to the engine, or the engine could never be collected.
     """
-    groups: list[list[CompiledRule]] = []
-    current: list[CompiledRule] = []
-    paths = depth = 0
-    for rule in sorted(rules, key=lambda rule: rule.priority):  # stable: ties keep rule order
-        if rule.paths + rule.depth > MAX_PATHS_PER_RULESET:
-            raise RuleBudgetError(
-                f"rule {rule.rule_id!r} has {rule.paths} match paths of depth up to "
-                f"{rule.depth}; the engine allows {MAX_PATHS_PER_RULESET} in all",
-                rule.rule_id,
-            )
-        if current and paths + rule.paths + max(depth, rule.depth) > MAX_PATHS_PER_RULESET:
-            groups.append(current)
-            current, paths, depth = [], 0, 0
-        current.append(rule)
-        paths += rule.paths
-        depth = max(depth, rule.depth)
-    if current:
-        groups.append(current)
-    return groups
-
-
-_PLAIN_TYPES = (bool, str, int)
-
-
-def _check_engine_value(name: str, value: Any, label: str) -> None:
-    """Only values durable-rules compares exactly: bool, str, int, and finite plain floats.
-
-    Its C parser rejects exponent forms such as ``1e-06`` (error 204) and compares mixed
-    types as text, so anything else is refused here, before the engine sees it. Python writes
-    a float without an exponent exactly when it is 0 or 1e-4 <= |x| < 1e16 (NaN and the
-    infinities fail that test too).
-    """
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return
-    if kind is float and (value == 0.0 or 1e-4 <= abs(value) < 1e16):
-        return
-    raise EngineError(
-        f"fact {name!r} = {value!r} cannot be sent to durable-rules exactly "
-        "(only bool, str, int and plain finite floats)",
-        pack_id=label,
-    )
+    for name in names:
+        ruleset = host._ruleset_directory.pop(name, None)
+        if ruleset is None:
+            continue
+        if ruleset in host._ruleset_list:
+            host._ruleset_list.remove(ruleset)
+        durable_rules_engine.delete_ruleset(ruleset._handle)
 
 
 class RuleEngine:
-    """A set of compiled rules registered in durable-rules; ``fire(facts)`` returns the rule ids
-    that matched, in agenda order (priority, then rule order). Thread-safe.
+    """Rules compiled into durable-rules; ``fire(facts)`` returns the ids of the rules that
+    matched, in agenda order (priority, then rule order).
+
+    Thread-safe. ``close()`` (or leaving a ``with`` block, or garbage collection) frees the
+    rulesets; a ``fire`` in flight in another thread finishes first, later ones raise
+    :class:`EngineError`. A pickle holds the compiled rules only: unpickling registers fresh
+    rulesets, so the copy is open even if the original was closed.
+
+    >>> from refundrules._conditions import Leaf
+    >>> rule = EngineRule("big", 0, Leaf("n", "gte", 10.0, param=None, key_path=()))
+    >>> with RuleEngine("example", [rule]) as engine:
+    ...     engine.fire({"n": 12.5}), engine.fire({"n": 3.0})
+    (['big'], [])
     """
 
     _counter = itertools.count()
 
-    def __init__(self, label: str, rules: Sequence[CompiledRule]) -> None:
+    def __init__(self, label: str, rules: Sequence[EngineRule]) -> None:
+        self._start(label, [_compile(rule) for rule in rules])
+
+    @classmethod
+    def _from_durable(cls, label: str, rules: Sequence[_DurableRule]) -> Self:
+        """An engine over conditions already in durable's form, which our trees cannot always
+        express (``$nex``): for the hazard tests only."""
+        engine = cls.__new__(cls)
+        engine._start(label, rules)
+        return engine
+
+    def _start(self, label: str, rules: Sequence[_DurableRule]) -> None:
         self._label = label
         self._groups = partition_rules(rules)
         self._lock = threading.Lock()
         self._fired: list[str] = []
+        self._closed = False
         self._host: _SynchronousHost | None = None
         self._names: list[str] = []
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self._build()
 
     @property
     def ruleset_count(self) -> int:
         return len(self._groups)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def _action(self, rule_id: str) -> Callable[[Any], None]:
+        # The action holds the list, not the engine: the finalizer keeps the host (and so the
+        # actions) alive, and an action that referred to the engine would keep it alive too.
         fired = self._fired
 
         def record(context: Any) -> None:
@@ -168,20 +378,22 @@ class RuleEngine:
 
     def _build(self) -> None:
         host = _SynchronousHost()
-        names = []
         unique = f"{uuid.uuid4().hex[:12]}-{next(self._counter)}"
-        definitions: dict[str, Any] = {}
+        names: list[str] = []
+        # The finalizer exists before the first ruleset does, so nothing registered can leak.
+        finalizer = weakref.finalize(self, _free_rulesets, host, names)
+        finalizer.atexit = False  # the process is ending: freeing would only risk its exit
+        self._finalizer = finalizer
         for index, group in enumerate(self._groups):
             name = f"{self._label}#{unique}#{index}"
-            ruleset: dict[str, Any] = {}
-            for rule in group:
-                ruleset[rule.rule_id] = {
+            ruleset = {
+                rule.rule_id: {
                     "all": [
                         {
                             "m": {
                                 "$and": [
                                     {DISCRIMINATOR: CASE_KIND},
-                                    copy.deepcopy(dict(rule.condition)),
+                                    copy.deepcopy(dict(rule.condition)),  # durable mutates it
                                 ]
                             }
                         }
@@ -189,33 +401,51 @@ class RuleEngine:
                     "pri": rule.priority,
                     "run": self._action(rule.rule_id),
                 }
-            definitions[name] = ruleset
+                for rule in group
+            }
+            try:
+                host.register_rulesets({name: ruleset})
+            except Exception as exc:  # durable raises bare Exception / its C error type
+                finalizer()
+                raise EngineError(
+                    f"durable-rules refused the compiled rules: {exc}", pack_id=self._label
+                ) from exc
             names.append(name)
-        try:
-            host.register_rulesets(definitions)
-        except Exception as exc:  # durable raises bare Exception / its C error type
-            raise EngineError(
-                f"durable-rules refused the compiled rules: {exc}", pack_id=self._label
-            ) from exc
-        self._host, self._names = host, names
+        self._host, self._names = host, list(names)
 
     def _release(self) -> None:
-        host, self._host = self._host, None
-        if host is None:
-            return
-        for name in self._names:
-            ruleset = host._ruleset_directory.pop(name, None)
-            if ruleset is None:
-                continue
-            if ruleset in host._ruleset_list:
-                host._ruleset_list.remove(ruleset)
-            durable_rules_engine.delete_ruleset(ruleset._handle)
-        self._names = []
+        finalizer, self._finalizer = self._finalizer, None
+        self._host, self._names = None, []
+        if finalizer is not None:
+            finalizer()  # frees at most once: a finalizer that already ran does nothing
 
     def close(self) -> None:
-        """Free the engine's rulesets. The engine cannot be used afterwards."""
+        """Free the engine's rulesets; later calls to ``fire`` raise EngineError. Idempotent.
+
+        A ``fire`` in flight in another thread finishes (or raises EngineError) first.
+        """
+        self._closed = True
         with self._lock:
             self._release()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The compiled rules, never durable's objects: the host, its C rulesets, the lock and
+        # the finalizer belong to this process.
+        return {"label": self._label, "rules": [rule for group in self._groups for rule in group]}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        self._start(state["label"], state["rules"])
 
     def fire(self, facts: Mapping[str, Any]) -> list[str]:
         """Assert ``facts`` as one case and return the ids of the rules that fired."""
@@ -223,9 +453,16 @@ class RuleEngine:
             raise EngineError(f"fact name {name!r} is reserved by the engine", pack_id=self._label)
         for name, value in facts.items():
             _check_engine_value(name, value, self._label)
+        if self._closed:  # refused at once, not after waiting for a case in flight
+            raise EngineError("this engine was closed", pack_id=self._label)
         with self._lock:
             if self._host is None:
-                raise EngineError("this engine was closed", pack_id=self._label)
+                raise EngineError(
+                    "this engine was closed"
+                    if self._closed
+                    else "this engine could not be rebuilt after an earlier failure",
+                    pack_id=self._label,
+                )
             fired = self._fired
             fired.clear()
             fact = dict(facts)
@@ -267,7 +504,9 @@ class RuleEngine:
                     f"could not clear the case: {exc}", pack_id=self._label
                 )
         if failure is not None:
-            # Start from fresh rulesets so nothing of this case reaches the next one.
+            # Start from fresh rulesets so nothing of this case reaches the next one (unless
+            # the engine is being closed: then there is no next case).
             self._release()
-            self._build()
+            if not self._closed:
+                self._build()
             raise failure

@@ -9,9 +9,10 @@ platform: event kinds, anchors and labels all come from the profile.
 
 from __future__ import annotations
 
+import math
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -73,7 +74,20 @@ class CaseField:
     optional: bool
     values: tuple[str, ...]  # allowed values of a closed text field (an enum)
     vocabulary: str | None  # the profile vocabulary of an open text field
-    read: Callable[[CaseAt], Any]
+
+    def read(self, at: CaseAt) -> Any:
+        """The field's value in the case as it stood at ``at.as_of`` (None if absent)."""
+        parts = self.path.split(".")
+        if parts[:2] == ["store", "metrics"]:
+            return at.case.store.metrics.get(parts[2], 0.0)
+        if self.path == "logistics.status":
+            return at.logistics_status.value
+        value: Any = at.case
+        for name in parts:
+            value = getattr(value, name)
+            if value is None:
+                return None
+        return value.value if isinstance(value, Enum) else value
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -97,10 +111,7 @@ def case_field(path: str) -> CaseField | str:
     """
     parts = path.split(".")
     if len(parts) == 3 and parts[:2] == ["store", "metrics"]:
-        name = parts[2]
-        return CaseField(
-            path, "number", False, (), None, lambda at: at.case.store.metrics.get(name, 0.0)
-        )
+        return CaseField(path, "number", False, (), None)
     model: Any = Case
     annotation: Any = None
     optional = False
@@ -128,18 +139,8 @@ def case_field(path: str) -> CaseField | str:
     else:
         return f"{path!r} holds {annotation!r}, which no fact can read"
     if path == "logistics.status":
-        return CaseField(path, "text", False, values, None, lambda at: at.logistics_status.value)
-    getters = tuple(parts)
-
-    def read(at: CaseAt) -> Any:
-        value: Any = at.case
-        for name in getters:
-            value = getattr(value, name)
-            if value is None:
-                return None
-        return value.value if isinstance(value, Enum) else value
-
-    return CaseField(path, fact_type, optional, values, VOCABULARY_FIELDS.get(path), read)
+        return CaseField(path, "text", False, values, None)
+    return CaseField(path, fact_type, optional, values, VOCABULARY_FIELDS.get(path))
 
 
 # --- the fact kinds ---------------------------------------------------------------------------
@@ -172,10 +173,15 @@ class ElapsedFact(_Kind):
         end = at.anchors.get(self.end, at.as_of) if self.end is not None else at.as_of
         if end <= start:
             return 0.0
+        if self.unit == "hours":
+            return (end - start).total_seconds() / 3600.0
         if self.unit == "business_days":
-            return at.calendar.business_days_between(start, end)
-        seconds = (end - start).total_seconds()
-        return seconds / (3600.0 if self.unit == "hours" else 86400.0)
+            days = at.calendar.business_days_between(start, end)
+        else:
+            days = (end - start).total_seconds() / 86400.0
+        # Facts reach the engine with four decimals (8.6 s of a day). Counting days *down* to
+        # them keeps "at least N days" false until the exact second N days have passed.
+        return math.floor(round(days * 10_000, 6)) / 10_000
 
 
 class AnchorReachedFact(_Kind):

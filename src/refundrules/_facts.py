@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from refundrules._case import Case
+from refundrules._engine import engine_number
 from refundrules._fact_kinds import CaseAt
 from refundrules._vocabulary import LogisticsStatus
 from refundrules.exceptions import CaseError
@@ -119,15 +120,5 @@ def derive_facts(
     facts: dict[str, FactValue] = {}
     for name, declared in profile.facts.items():
         value = declared.derive(view)
-        facts[name] = _engine_number(value) if isinstance(value, float) else value
+        facts[name] = engine_number(value) if isinstance(value, float) else value
     return facts
-
-
-# durable-rules' JSON parser rejects some exponent forms ("1e-06", "1e+20": error 204), and
-# Python writes floats under 1e-4 that way. Four decimals keep one second (0.00028 h) visible
-# at every threshold while no derived number ever needs an exponent.
-FACT_DECIMALS = 4
-
-
-def _engine_number(value: float) -> float:
-    return round(value, FACT_DECIMALS) + 0.0

@@ -28,8 +28,8 @@ from refundrules._assemble import (
     sanctions,
 )
 from refundrules._case import Case, load_case
-from refundrules._conditions import path_count, path_depth, referenced_facts, to_durable
-from refundrules._engine import CompiledRule, RuleBudgetError, RuleEngine, partition_rules
+from refundrules._conditions import referenced_facts
+from refundrules._engine import EngineRule, RuleCompileError, RuleEngine, check_rules
 from refundrules._facts import FactSpec, FactValue, case_at, derive_facts
 from refundrules._loader import (
     CheckedProperty,
@@ -51,27 +51,20 @@ __all__ = ["PackVersion", "RulePack", "load_rule_pack"]
 
 @dataclass(frozen=True)
 class _Phase:
-    """One phase's rules ready for the engine, checked against its budget at load."""
+    """One phase's rules ready for the engine, checked against its limits at load."""
 
     label: str
-    compiled: tuple[CompiledRule, ...]
+    rules: tuple[EngineRule, ...]
     fields: frozenset[str]
 
     @classmethod
     def of(cls, label: str, rules: list[CheckedRule]) -> _Phase:
-        compiled = tuple(
-            CompiledRule(
-                rule_id=rule.spec.id,
-                priority=rule.spec.priority,
-                condition=to_durable(rule.condition),
-                paths=path_count(rule.condition),
-                depth=path_depth(rule.condition),
-            )
-            for rule in sorted(rules, key=lambda rule: rule.spec.priority)
+        engine_rules = tuple(
+            EngineRule(rule.spec.id, rule.spec.priority, rule.condition) for rule in rules
         )
         try:
-            partition_rules(compiled)
-        except RuleBudgetError as exc:
+            check_rules(engine_rules)
+        except RuleCompileError as exc:
             offender = next(rule for rule in rules if rule.spec.id == exc.rule_id)
             raise RulePackError(
                 str(exc), path=offender.path, line=offender.line, rule_id=offender.spec.id
@@ -79,10 +72,10 @@ class _Phase:
         fields: set[str] = set()
         for rule in rules:
             fields |= referenced_facts(rule.condition)
-        return cls(label, compiled, frozenset(fields))
+        return cls(label, engine_rules, frozenset(fields))
 
     def engine(self) -> RuleEngine:
-        return RuleEngine(self.label, self.compiled)
+        return RuleEngine(self.label, self.rules)
 
 
 def _typed(
@@ -235,6 +228,15 @@ class PackVersion:
             engines, self._engines = self._engines, None
         if engines is not None:
             engines.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickle holds the checked version, never durable's objects; the copy compiles
+        fresh rulesets on its first prediction (no files are read), open even if this one
+        was closed."""
+        return {"definition": self._definition}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        PackVersion.__init__(self, state["definition"])
 
     # --- evaluation ----------------------------------------------------------------------
     def facts(self, case: Case, as_of: datetime | None = None) -> dict[str, FactValue]:
@@ -513,6 +515,14 @@ class RulePack:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickle holds the checked family (cheap to send to worker processes); each version
+        compiles fresh rulesets on its first prediction after unpickling."""
+        return {"definition": self._definition}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        RulePack.__init__(self, state["definition"])
 
     # --- evaluation ----------------------------------------------------------------------
     def load_case(self, source: str | Path | Mapping[str, Any]) -> Case:
