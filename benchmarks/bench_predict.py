@@ -8,7 +8,17 @@ Stages timed on the same cases in the same run (best of --rounds):
   engine adapter RulePack.fire(facts): our containment around the same calls
   facts          derive_facts(case, as_of)
   predict        RulePack.predict(case, as_of): everything (facts, both phases, assembly)
-The ratio predict / raw durable is refundrules' overhead over the engine it wraps.
+The ratio predict / raw durable is refundrules' overhead over the engine it wraps. The cases
+are the bundled examples, all predicted by the pack version their request dates select.
+
+Then loading, each best of --rounds in the same run:
+  yaml.safe_load    the family's manifest, profile, parameters and rules with PyYAML's
+                    pure-Python safe loader (the old loader parsed each file twice so: baseline)
+  load_rule_pack    the whole family: parse once (libyaml), validate, check every version
+and a cold process, best of 3 (each a fresh interpreter):
+  python -c pass    the interpreter alone (baseline)
+  import            python -c "import refundrules"
+  predict CLI       refundrules predict EXAMPLE --as-of ... (import, load, predict, print)
 """
 
 from __future__ import annotations
@@ -17,16 +27,19 @@ import argparse
 import contextlib
 import json
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
 from durable import engine as durable_engine
 
 import refundrules
-from refundrules._engine import CASE_KIND, DISCRIMINATOR, to_durable
+from refundrules._engine import CASE_KIND, DISCRIMINATOR
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,28 +64,20 @@ class _QuietHost(durable_engine.Host):  # the bare minimum needed to run without
         return None
 
 
-def raw_durable(pack: refundrules.RulePack) -> Callable[[dict[str, Any]], list[str]]:
+def raw_durable(version: refundrules.PackVersion) -> Callable[[dict[str, Any]], list[str]]:
     """The same decision rules on a bare Host, fired with assert_fact/retract_fact."""
     fired: list[str] = []
-    rules = sorted(
-        (rule for rule in pack.rules if rule.spec.phase == "decision"),
-        key=lambda rule: rule.spec.priority,
-    )
-    groups = pack._decision_engine._groups
+    groups = version._compiled().decision._groups  # the rulesets, in durable's own form
     host = _QuietHost()
     names = []
     for index, group in enumerate(groups):
-        ids = {compiled.rule_id for compiled in group}
         ruleset = {}
-        for rule in rules:
-            if rule.spec.id in ids:
-                ruleset[rule.spec.id] = {
-                    "all": [
-                        {"m": {"$and": [{DISCRIMINATOR: CASE_KIND}, to_durable(rule.condition)]}}
-                    ],
-                    "pri": rule.spec.priority,
-                    "run": (lambda rule_id: lambda c: fired.append(rule_id))(rule.spec.id),
-                }
+        for rule in group:
+            ruleset[rule.rule_id] = {
+                "all": [{"m": {"$and": [{DISCRIMINATOR: CASE_KIND}, rule.condition]}}],
+                "pri": rule.priority,
+                "run": (lambda rule_id: lambda c: fired.append(rule_id))(rule.rule_id),
+            }
         name = f"bench-raw-{index}"
         host.register_rulesets({name: ruleset})
         names.append(name)
@@ -104,6 +109,55 @@ def best_rates(
     return {label: items / seconds for label, seconds in best.items()}
 
 
+def best_seconds(work: Callable[[], object], rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def loading(pack_name: str, rounds: int) -> None:
+    pack = refundrules.load_rule_pack(pack_name)
+    files = [pack.root / name for name in ("pack.yaml", "profile.yaml", "parameters.yaml")]
+    files += sorted((pack.root / "rules").glob("*.yaml"))
+    texts = [file.read_text(encoding="utf-8") for file in files]
+    parse = best_seconds(
+        lambda: [yaml.load(text, Loader=yaml.SafeLoader) for text in texts], rounds
+    )
+    load = best_seconds(lambda: refundrules.load_rule_pack(pack_name), rounds)
+    print(f"\nloading the {pack.id} family ({len(pack.versions)} versions, {len(files)} files)")
+    print(f"{'stage':<26}{'ms':>12}{'x baseline':>17}")
+    print(f"{'yaml.safe_load (baseline)':<26}{parse * 1e3:>12.1f}{1.0:>17.2f}")
+    print(f"{'load_rule_pack':<26}{load * 1e3:>12.1f}{load / parse:>17.2f}")
+
+    example = ROOT / "examples" / "06_platform_reviewing_low_value.yaml"
+    cli = Path(sys.executable).parent / "refundrules"
+    commands = {
+        "python -c pass (baseline)": [sys.executable, "-c", "pass"],
+        "import refundrules": [sys.executable, "-c", "import refundrules"],
+        "refundrules predict (CLI)": [
+            str(cli),
+            "predict",
+            str(example),
+            "--as-of",
+            "2025-04-17T15:00:00+08:00",
+        ],
+    }
+    cold = {
+        label: best_seconds(
+            lambda command=command: subprocess.run(command, check=True, capture_output=True), 3
+        )
+        for label, command in commands.items()
+    }
+    baseline = cold["python -c pass (baseline)"]
+    print("\na cold process, best of 3")
+    print(f"{'stage':<26}{'ms':>12}{'x baseline':>17}")
+    for label, seconds in cold.items():
+        print(f"{label:<26}{seconds * 1e3:>12.1f}{seconds / baseline:>17.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pack", default="pinduoduo")
@@ -111,10 +165,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
 
-    pack = refundrules.load_rule_pack(args.pack)
+    family = refundrules.load_rule_pack(args.pack)
     samples = sample_cases(args.cases)
+    pack = family.version_for(samples[0][0])
+    samples = [(case, moment) for case, moment in samples if family.version_for(case) is pack]
     facts = [pack.facts(case, moment) for case, moment in samples]
-    projected = [{name: f[name] for name in pack._decision_fields} for f in facts]
+    fields = pack._compiled().decision_fields
+    projected = [{name: f[name] for name in fields} for f in facts]
     raw = raw_durable(pack)
     for full, fact in zip(facts, projected, strict=True):
         assert sorted(raw(fact)) == sorted(pack.fire(full)), "raw and adapter disagree"
@@ -133,12 +190,14 @@ def main() -> None:
     baseline = rates["raw durable (baseline)"]
     print(
         f"refundrules {refundrules.__version__} pack {pack.ref.id}@{pack.ref.version} "
-        f"({len(pack.rules)} rules, {pack._decision_engine.ruleset_count} decision rulesets); "
+        f"({len(pack.rules)} rules, {pack._compiled().decision.ruleset_count} decision rulesets); "
         f"Python {platform.python_version()}; {n} cases x best of {args.rounds}"
     )
     print(f"{'stage':<26}{'cases/s':>12}{'us/case':>10}{'x baseline time':>17}")
     for label, rate in rates.items():
         print(f"{label:<26}{rate:>12,.0f}{1e6 / rate:>10.1f}{baseline / rate:>17.2f}")
+
+    loading(args.pack, args.rounds)
 
 
 if __name__ == "__main__":

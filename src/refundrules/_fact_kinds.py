@@ -12,14 +12,15 @@ from __future__ import annotations
 import math
 import types
 import typing
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 from refundrules._calendar import BusinessCalendar
 from refundrules._case import Case, Event, Evidence
@@ -55,7 +56,7 @@ class CaseAt:
     logistics_status: LogisticsStatus
     calendar: BusinessCalendar
 
-    def last(self, kinds: frozenset[str]) -> Event | None:
+    def last(self, kinds: Container[str]) -> Event | None:
         for event in reversed(self.events):
             if event.kind in kinds:
                 return event
@@ -74,11 +75,15 @@ class CaseField:
     optional: bool
     values: tuple[str, ...]  # allowed values of a closed text field (an enum)
     vocabulary: str | None  # the profile vocabulary of an open text field
+    parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", tuple(self.path.split(".")))
 
     def read(self, at: CaseAt) -> Any:
         """The field's value in the case as it stood at ``at.as_of`` (None if absent)."""
-        parts = self.path.split(".")
-        if parts[:2] == ["store", "metrics"]:
+        parts = self.parts
+        if parts[:2] == ("store", "metrics"):
             return at.case.store.metrics.get(parts[2], 0.0)
         if self.path == "logistics.status":
             return at.logistics_status.value
@@ -103,6 +108,7 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
     return annotation, optional
 
 
+@cache
 def case_field(path: str) -> CaseField | str:
     """The case field at ``path``, or a message saying why there is none.
 
@@ -239,7 +245,7 @@ class LatestEventFact(_Kind):
         return (self.none, *dict.fromkeys(self.events.values()))
 
     def derive(self, at: CaseAt) -> str:
-        event = at.last(frozenset(self.events))
+        event = at.last(self.events)
         return self.events[event.kind] if event is not None else self.none
 
 
@@ -261,10 +267,10 @@ class EventDetailFact(_Kind):
         return "text"
 
     def derive(self, at: CaseAt) -> str:
-        event = at.last(frozenset({self.event}))
+        event = at.last((self.event,))
         if event is None:
             return self.none
-        if self.latest_of and at.last(frozenset((*self.latest_of, self.event))) is not event:
+        if self.latest_of and at.last((*self.latest_of, self.event)) is not event:
             return self.none
         value = getattr(event, self.detail)
         if value is None:
@@ -289,10 +295,10 @@ class ReplyStateFact(_Kind):
         return (self.none, self.pending, *dict.fromkeys(self.replies.values()))
 
     def derive(self, at: CaseAt) -> str:
-        latest = at.last(frozenset({self.event}))
+        latest = at.last((self.event,))
         if latest is None:
             return self.none
-        reply = at.last(frozenset(self.replies))
+        reply = at.last(self.replies)
         if reply is None or reply.at < latest.at:
             return self.pending
         return self.replies[reply.kind]
@@ -300,17 +306,14 @@ class ReplyStateFact(_Kind):
 
 class _CaseValue(_Kind):
     field: str
-    _found: CaseField | str = PrivateAttr()
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._found = case_field(self.field)
 
     def problem(self) -> str | None:
         """Why the field cannot be read (None if it can): checked when the profile loads."""
-        return self._found if isinstance(self._found, str) else None
+        found = case_field(self.field)
+        return found if isinstance(found, str) else None
 
     def reader(self) -> CaseField:
-        found = self._found
+        found = case_field(self.field)
         assert isinstance(found, CaseField), "checked when the profile is loaded"
         return found
 
@@ -402,29 +405,27 @@ class ShareFact(_Kind):
     def type(self) -> FactType:
         return "number"
 
-    _fields: tuple[CaseField | str | None, CaseField | str | None] = PrivateAttr()
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._fields = tuple(  # type: ignore[assignment]
-            None if isinstance(source, EventAmount) else case_field(source)
-            for source in (self.numerator, self.denominator)
-        )
-
     def problem(self) -> str | None:
-        return next((found for found in self._fields if isinstance(found, str)), None)
+        for source in (self.numerator, self.denominator):
+            if not isinstance(source, EventAmount):
+                found = case_field(source)
+                if isinstance(found, str):
+                    return found
+        return None
 
     @staticmethod
-    def _amount(source: AmountSource, found: CaseField | str | None, at: CaseAt) -> float | None:
+    def _amount(source: AmountSource, at: CaseAt) -> float | None:
         if isinstance(source, EventAmount):
-            event = at.last(frozenset({source.event_amount}))
+            event = at.last((source.event_amount,))
             return float(event.amount) if event is not None and event.amount is not None else None
+        found = case_field(source)
         assert isinstance(found, CaseField), "checked when the profile is loaded"
         value = found.read(at)
         return float(value) if value is not None else None
 
     def derive(self, at: CaseAt) -> float:
-        top = self._amount(self.numerator, self._fields[0], at)
-        bottom = self._amount(self.denominator, self._fields[1], at)
+        top = self._amount(self.numerator, at)
+        bottom = self._amount(self.denominator, at)
         if top is None or bottom is None or bottom <= 0:
             return 0.0
         return top / bottom

@@ -213,8 +213,16 @@ class PlatformProfile(_Spec):
     # --- derived views -------------------------------------------------------------------
     def terms(self, vocabulary: str) -> tuple[str, ...]:
         """The core values of ``vocabulary`` followed by this profile's extensions."""
-        core = tuple(item.value for item in VOCABULARIES[vocabulary])
-        return (*core, *(term for term in self.vocabulary.get(vocabulary, ()) if term not in core))
+        return self._all_terms[vocabulary]
+
+    @cached_property
+    def _all_terms(self) -> Mapping[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        for name, enum in VOCABULARIES.items():
+            core = tuple(item.value for item in enum)
+            extra = (term for term in self.vocabulary.get(name, ()) if term not in core)
+            found[name] = (*core, *extra)
+        return found
 
     @cached_property
     def anchor_names(self) -> tuple[str, ...]:
