@@ -16,8 +16,8 @@ from refundrules._case import (
     Order,
     RefundRequest,
     StoreProfile,
-    load_case,
 )
+from refundrules._case_file import load_case
 from refundrules._conditions import AllOf, AnyOf, Leaf
 from refundrules._fact_kinds import (
     AnchorReachedFact,

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from refundrules._case import Case, Event
 from refundrules._conditions import describe_leaf, satisfied_leaves
+from refundrules._engine import engine_number
 from refundrules._facts import FactValue
 from refundrules._loader import CheckedRule, VersionDefinition
 from refundrules._pack_model import ResolutionEffect
@@ -85,7 +86,7 @@ class DecisionOutcome:
         return PredictedResolution(
             outcome=outcome,
             refund_amount=self._refund(effect, outcome),
-            currency=self._case.currency,
+            currency=self._case.currency or self._pack.profile.defaults.currency,
             return_shipping_paid_by=self._shipping_payer(effect, outcome),
             decided_by=effect.decided_by,
             final=effect.final,
@@ -278,8 +279,8 @@ def consequence_facts(
         }
     )
     for change in metrics:
-        facts[f"{change.metric}_added"] = round(change.added, 4) + 0.0
-        facts[f"{change.metric}_total"] = round(change.after, 4) + 0.0
+        facts[f"{change.metric}_added"] = engine_number(change.added)
+        facts[f"{change.metric}_total"] = engine_number(change.after)
     return facts
 
 

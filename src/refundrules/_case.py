@@ -14,15 +14,12 @@
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import Annotated, Any, Protocol, Self
 
-import yaml
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -36,9 +33,6 @@ from pydantic import (
 from refundrules._vocabulary import LogisticsStatus, Resolution
 from refundrules.exceptions import CaseError
 
-if TYPE_CHECKING:
-    from refundrules._profile import PlatformProfile
-
 __all__ = [
     "BuyerProfile",
     "Case",
@@ -46,9 +40,9 @@ __all__ = [
     "Evidence",
     "Logistics",
     "Order",
+    "PlatformRules",
     "RefundRequest",
     "StoreProfile",
-    "load_case",
 ]
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
@@ -214,25 +208,33 @@ class Case(_Model):
     @model_validator(mode="after")
     def _check_consistency(self, info: ValidationInfo) -> Self:
         problems = list(_consistency_problems(self))
-        profile = _profile_for(self.platform, info.context or _CONTEXT.get())
-        if isinstance(profile, str):
-            problems.append(("platform", profile))
-        else:
-            problems.extend(profile.case_problems(self))
+        context = info.context or _CONTEXT.get()
+        platform = context.get("profile") if isinstance(context, Mapping) else None
+        if platform is not None:
+            if platform.platform != self.platform:
+                problems.append(
+                    (
+                        "platform",
+                        f"this pack is for {platform.platform!r}, the case is {self.platform!r}",
+                    )
+                )
+            else:
+                problems.extend(platform.case_problems(self))
         if problems:
             raise CaseError(problems)
         ordered = tuple(sorted(self.timeline, key=lambda event: event.at))
         if ordered != self.timeline:
             object.__setattr__(self, "timeline", ordered)
-        if self.order.currency is None and not isinstance(profile, str):
-            order = self.order.model_copy(update={"currency": profile.defaults.currency})
+        if self.order.currency is None and platform is not None:
+            order = self.order.model_copy(update={"currency": platform.default_currency})
             object.__setattr__(self, "order", order)
         return self
 
     @property
-    def currency(self) -> str:
-        """The order's currency (the platform's default currency when the case gave none)."""
-        return self.order.currency or ""
+    def currency(self) -> str | None:
+        """The order's currency (filled from the platform's default when the case was
+        validated against its profile; None if neither says)."""
+        return self.order.currency
 
     def events_until(self, as_of: datetime) -> tuple[Event, ...]:
         """The timeline as it stood at ``as_of`` (events after it have not happened yet)."""
@@ -288,25 +290,16 @@ def _consistency_problems(case: Case) -> Iterable[tuple[str, str]]:
             )
 
 
-def _profile_for(platform: str, context: Any) -> PlatformProfile | str:
-    """The profile to check a case against: the one in the validation context, else the
-    installed pack's for the case's platform; a message when there is none."""
-    profile = context.get("profile") if isinstance(context, Mapping) else None
-    if profile is not None:
-        if profile.platform != platform:
-            return f"this pack is for {profile.platform!r}, the case is {platform!r}"
-        return profile  # type: ignore[no-any-return]
-    # The registry reads the installed packs' profiles, which are defined in terms of the
-    # case model: imported here, when a case is first validated, to keep the modules acyclic.
-    from refundrules._registry import installed_profiles
+class PlatformRules(Protocol):
+    """What a case is checked against beyond its shape: a platform profile (``_profile``)."""
 
-    installed = installed_profiles()
-    if platform in installed:
-        return installed[platform]
-    names = ", ".join(sorted(installed)) or "none"
-    close = difflib.get_close_matches(platform, list(installed), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"no installed rule pack is for platform {platform!r}{hint}; installed: {names}"
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def default_currency(self) -> str: ...
+
+    def case_problems(self, case: Case) -> Iterable[tuple[str, str]]: ...
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -379,33 +372,3 @@ def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseE
             message = "a timezone is required (e.g. '2025-03-01T10:00:00+08:00'); got a naive time"
         problems.append((path, message))
     return CaseError(problems, source=source)
-
-
-def load_case(
-    source: str | Path | Mapping[str, Any], *, profile: PlatformProfile | None = None
-) -> Case:
-    """Load a case from a JSON/YAML file path or a mapping; errors raise :class:`CaseError`.
-
-    The case is checked against ``profile`` if given (a pack that is not installed passes
-    its own: ``pack.load_case(path)``), else against the installed pack for its platform.
-    """
-    context = {"profile": profile} if profile is not None else None
-    if isinstance(source, Mapping):
-        return Case.model_validate(dict(source), context=context)
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CaseError([("", f"cannot read case file: {exc.strerror}")], source=str(path)) from exc
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise CaseError(
-            [("", f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}")], source=str(path)
-        ) from exc
-    if not isinstance(data, dict):
-        raise CaseError([("", "a case file must hold a mapping")], source=str(path))
-    try:
-        return Case.model_validate(data, context=context)
-    except CaseError as exc:
-        raise CaseError(exc.errors, source=str(path)) from exc

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from refundrules._case import load_case
+from refundrules._case_file import load_case
 from refundrules._loader import bundled_pack_names
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack

@@ -32,14 +32,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from refundrules._condition_tree import AllOf, AnyOf, Condition, Leaf
+from refundrules._engine import engine_number
+from refundrules._fact_spec import FactSpec, FactValue
 from refundrules._yaml import KeyPath
-
-if TYPE_CHECKING:
-    # Types only: _facts imports the engine, which imports this module.
-    from refundrules._facts import FactSpec, FactValue
 
 __all__ = [
     "AllOf",
@@ -88,39 +86,6 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 # Numbers in conditions must be named parameters (with a source); these two are structural.
 _STRUCTURAL_NUMBERS = (0, 1)
-
-
-@dataclass(frozen=True)
-class Leaf:
-    """One checked comparison, ``fact op value``; ``not`` already pushed into ``op``.
-
-    ``value`` is the number a ``{param: NAME}`` resolved to (``param`` keeps the name,
-    ``param_text`` how explanations show it); ``key_path`` locates the leaf in its file.
-    """
-
-    fact: str
-    op: str
-    value: FactValue | tuple[str, ...]
-    param: str | None
-    key_path: KeyPath
-    param_text: str | None = None
-
-
-@dataclass(frozen=True)
-class AllOf:
-    """``all:`` — holds when every child holds."""
-
-    children: tuple[Condition, ...]
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    """``any:`` — holds when at least one child holds."""
-
-    children: tuple[Condition, ...]
-
-
-Condition = Leaf | AllOf | AnyOf
 
 
 class ConditionProblem(Exception):
@@ -295,7 +260,6 @@ def _check_leaf(
                     _did_you_mean(param, sorted(parameters)),
                 )
             # Imported here because the engine imports this module for the trees it compiles.
-            from refundrules._engine import engine_number
 
             # The threshold in the form facts take, so the engine and `holds` compare alike.
             value = engine_number(

@@ -45,7 +45,7 @@ from typing import Any, Protocol, Self, TypeVar
 import durable_rules_engine
 from durable import engine as durable_engine
 
-from refundrules._conditions import AllOf, Condition, Leaf
+from refundrules._condition_tree import AllOf, Condition, Leaf
 from refundrules.exceptions import EngineError
 
 # durable-rules calls datetime.utcfromtimestamp, deprecated since Python 3.12, inside every

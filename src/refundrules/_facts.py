@@ -10,13 +10,13 @@ how it stood then. Which facts exist is the platform profile's (``profile.yaml``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from refundrules._case import Case
 from refundrules._engine import engine_number
 from refundrules._fact_kinds import CaseAt
+from refundrules._fact_spec import FactSpec, FactValue
 from refundrules._vocabulary import LogisticsStatus
 from refundrules.exceptions import CaseError
 
@@ -30,20 +30,6 @@ __all__ = [
     "derive_facts",
     "time_anchors",
 ]
-
-FactValue = bool | float | str
-FactKind = Literal["boolean", "number", "text"]
-
-
-@dataclass(frozen=True)
-class FactSpec:
-    """A declared fact: its name, type, meaning and (for text facts) allowed values."""
-
-    name: str
-    kind: FactKind
-    description: str
-    values: tuple[str, ...] = ()
-    unit: str | None = None
 
 
 def _check_as_of(case: Case, as_of: datetime) -> None:

@@ -41,7 +41,7 @@ from refundrules._fact_kinds import (
     _CaseValue,
     case_field,
 )
-from refundrules._facts import FactSpec
+from refundrules._fact_spec import FactSpec
 from refundrules._pack_model import Titles
 from refundrules._vocabulary import (
     EvidenceKind,
@@ -211,6 +211,10 @@ class PlatformProfile(_Spec):
     policy: ResolutionPolicy
 
     # --- derived views -------------------------------------------------------------------
+    @property
+    def default_currency(self) -> str:
+        return self.defaults.currency
+
     def terms(self, vocabulary: str) -> tuple[str, ...]:
         """The core values of ``vocabulary`` followed by this profile's extensions."""
         return self._all_terms[vocabulary]

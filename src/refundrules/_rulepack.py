@@ -27,7 +27,8 @@ from refundrules._assemble import (
     recommendations,
     sanctions,
 )
-from refundrules._case import Case, load_case
+from refundrules._case import Case
+from refundrules._case_file import load_case
 from refundrules._conditions import referenced_facts
 from refundrules._engine import EngineRule, RuleCompileError, RuleEngine, check_rules
 from refundrules._facts import FactSpec, FactValue, case_at, derive_facts
@@ -275,7 +276,7 @@ class PackVersion:
             )
         problems = list(profile.case_problems(case))
         currency = profile.defaults.currency
-        if case.currency != currency:
+        if case.currency is not None and case.currency != currency:
             problems.append(
                 (
                     "order.currency",
