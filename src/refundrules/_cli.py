@@ -150,6 +150,12 @@ def _pack_or_version(spec: str) -> RulePack | PackVersion:
     return pack.version(version) if version else pack
 
 
+def _side_name(side: RulePack | PackVersion) -> str:
+    if isinstance(side, PackVersion):
+        return f"{side.ref.id} {side.version} ({side.ref.content_hash[:12]})"
+    return f"{side.id} (each case under its version: {', '.join(v.version for v in side.versions)})"
+
+
 def _command_diff(args: argparse.Namespace) -> int:
     from refundrules.authoring import compare_rule_packs, load_replay
 
@@ -164,10 +170,7 @@ def _command_diff(args: argparse.Namespace) -> int:
     total = diff.examples
     share = f"{100 * diff.changed / total:.1f}%" if total else "n/a"
     rate = f"{total / diff.seconds:,.0f}" if diff.seconds else "n/a"
-    print(
-        f"diff {diff.old.id} {diff.old.version} ({diff.old.content_hash[:12]}) -> "
-        f"{diff.new.id} {diff.new.version} ({diff.new.content_hash[:12]})"
-    )
+    print(f"diff {_side_name(old)} -> {_side_name(new)}")
     print(
         f"{diff.generated} generated + {diff.replayed} replayed cases; {diff.changed} changed "
         f"({share})"
