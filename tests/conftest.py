@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import copy
+import gc
 import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import durable_rules_engine
 import pytest
 
 import refundrules
@@ -70,3 +72,27 @@ def pack_copy(tmp_path: Path) -> Path:
     target = tmp_path / "pinduoduo"
     shutil.copytree(PDD_PACK, target)
     return target
+
+
+def spy_ruleset_deletes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record every ruleset handle freed in durable's C extension from now on.
+
+    Engines of earlier tests may be collected (and freed) at any time, so tests look only at
+    their own handles (:func:`freed_among`); collecting first keeps that noise low.
+    """
+    gc.collect()
+    deleted: list[int] = []
+    original = durable_rules_engine.delete_ruleset
+
+    def spy(handle: int) -> Any:
+        deleted.append(handle)
+        return original(handle)
+
+    monkeypatch.setattr(durable_rules_engine, "delete_ruleset", spy)
+    return deleted
+
+
+def freed_among(deleted: list[int], handles: list[int]) -> list[int]:
+    """The frees of these handles, in order (each should appear exactly once)."""
+    return [handle for handle in deleted if handle in handles]
+

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import durable_rules_engine
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -35,6 +34,8 @@ from refundrules._engine import (
 )
 from refundrules._facts import derive_facts as _derive_facts
 from refundrules._registry import installed_profiles
+
+from .conftest import freed_among, spy_ruleset_deletes
 
 RULES = [
     EngineRule("small", 1, Leaf("x", "lt", 10, param=None, key_path=())),
@@ -204,29 +205,6 @@ def test_derive_facts_uses_the_engine_number_form(make_case: Callable[..., Case]
 # --- lifecycle --------------------------------------------------------------------------------
 
 
-def _spy_deletes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record every ruleset handle the engine frees in durable's C extension.
-
-    Engines of earlier tests may be collected (and freed) at any time, so tests look only
-    at their own handles (``_only``); collecting first keeps that noise low.
-    """
-    gc.collect()
-    deleted: list[int] = []
-    original = durable_rules_engine.delete_ruleset
-
-    def spy(handle: int) -> Any:
-        deleted.append(handle)
-        return original(handle)
-
-    monkeypatch.setattr(durable_rules_engine, "delete_ruleset", spy)
-    return deleted
-
-
-def _only(deleted: list[int], handles: list[int]) -> list[int]:
-    """The frees of these handles, in order (each should appear exactly once)."""
-    return [handle for handle in deleted if handle in handles]
-
-
 def _handles(engine: RuleEngine) -> list[int]:
     host = engine._host
     assert host is not None
@@ -240,51 +218,51 @@ MANY_RULES = [
 
 
 def test_engine_closes_at_the_end_of_a_with_block(monkeypatch: pytest.MonkeyPatch) -> None:
-    deleted = _spy_deletes(monkeypatch)
+    deleted = spy_ruleset_deletes(monkeypatch)
     with RuleEngine("with", RULES) as engine:
         handles = _handles(engine)
         assert engine.fire({"x": 3.5}) == ["small"]
-    assert engine.closed and _only(deleted, handles) == handles
+    assert engine.closed and freed_among(deleted, handles) == handles
     with pytest.raises(EngineError, match="closed"):
         engine.fire({"x": 1})
 
 
 def test_garbage_collected_engine_frees_its_rulesets(monkeypatch: pytest.MonkeyPatch) -> None:
-    deleted = _spy_deletes(monkeypatch)
+    deleted = spy_ruleset_deletes(monkeypatch)
     engine = RuleEngine("collected", MANY_RULES)
     assert engine.ruleset_count > 1
     handles, host, names = _handles(engine), engine._host, list(engine._names)
     assert host is not None
     del engine
     gc.collect()
-    assert sorted(_only(deleted, handles)) == sorted(handles)
+    assert sorted(freed_among(deleted, handles)) == sorted(handles)
     assert not any(name in host._ruleset_directory for name in names)
     assert host._ruleset_list == []
 
 
 def test_close_then_collection_frees_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    deleted = _spy_deletes(monkeypatch)
+    deleted = spy_ruleset_deletes(monkeypatch)
     engine = RuleEngine("once", MANY_RULES)
     handles = _handles(engine)
     engine.close()
     engine.close()
     del engine
     gc.collect()
-    assert sorted(_only(deleted, handles)) == sorted(handles)
+    assert sorted(freed_among(deleted, handles)) == sorted(handles)
 
 
 def test_rebuilt_engine_frees_the_rulesets_it_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
     """An engine error rebuilds the rulesets; the old ones are freed at once, the new ones at
     close, each exactly once."""
-    deleted = _spy_deletes(monkeypatch)
+    deleted = spy_ruleset_deletes(monkeypatch)
     engine = RuleEngine("rebuilt", RULES)
     first = _handles(engine)
     with pytest.raises(EngineError):
         engine.fire({f"extra_{i}": 1.0 for i in range(300)} | {"x": 1.0})  # error 302
-    assert _only(deleted, first) == first
+    assert freed_among(deleted, first) == first
     second = _handles(engine)
     engine.close()
-    assert _only(deleted, first + second) == first + second
+    assert freed_among(deleted, first + second) == first + second
 
 
 class _BlockingEngine(RuleEngine):

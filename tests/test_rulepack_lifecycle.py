@@ -14,13 +14,12 @@ import textwrap
 from datetime import datetime
 from typing import Any
 
-import durable_rules_engine
 import pytest
 
 import refundrules
 from refundrules import EngineError, RulePack, load_rule_pack
 
-from .conftest import ROOT
+from .conftest import ROOT, freed_among, spy_ruleset_deletes
 
 AS_OF: dict[str, str] = json.loads((ROOT / "examples" / "as_of.json").read_text("utf-8"))
 EXAMPLES = [
@@ -52,25 +51,7 @@ def _handles(pack: RulePack) -> list[int]:
 
 @pytest.fixture
 def deleted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every ruleset handle freed in durable's C extension during the test.
-
-    Packs of earlier tests may be collected (and freed) at any time, so tests look only at
-    their own handles (``_only``); collecting first keeps that noise low.
-    """
-    gc.collect()
-    freed: list[int] = []
-    original = durable_rules_engine.delete_ruleset
-
-    def spy(handle: int) -> Any:
-        freed.append(handle)
-        return original(handle)
-
-    monkeypatch.setattr(durable_rules_engine, "delete_ruleset", spy)
-    return freed
-
-
-def _only(deleted: list[int], handles: list[int]) -> list[int]:
-    return [handle for handle in deleted if handle in handles]
+    return spy_ruleset_deletes(monkeypatch)
 
 
 def test_pack_closes_at_the_end_of_a_with_block(deleted: list[int]) -> None:
@@ -78,7 +59,7 @@ def test_pack_closes_at_the_end_of_a_with_block(deleted: list[int]) -> None:
     with load_rule_pack("pinduoduo") as pack:
         handles = _handles(pack)
         assert pack.predict(case, as_of).stage
-    assert sorted(_only(deleted, handles)) == sorted(handles)
+    assert sorted(freed_among(deleted, handles)) == sorted(handles)
     with pytest.raises(EngineError, match="closed"):
         pack.predict(case, as_of)
 
@@ -87,7 +68,7 @@ def test_with_block_closes_the_pack_when_it_raises(deleted: list[int]) -> None:
     with pytest.raises(KeyError), load_rule_pack("pinduoduo") as pack:
         handles = _handles(pack)
         raise KeyError("boom")
-    assert sorted(_only(deleted, handles)) == sorted(handles)
+    assert sorted(freed_among(deleted, handles)) == sorted(handles)
 
 
 def test_dropped_pack_frees_its_rulesets(deleted: list[int]) -> None:
@@ -96,7 +77,7 @@ def test_dropped_pack_frees_its_rulesets(deleted: list[int]) -> None:
     assert len(handles) > 1
     del pack
     gc.collect()
-    assert sorted(_only(deleted, handles)) == sorted(handles)
+    assert sorted(freed_among(deleted, handles)) == sorted(handles)
 
 
 def test_close_while_other_threads_predict(tmp_path: Any) -> None:
