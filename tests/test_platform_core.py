@@ -279,3 +279,21 @@ def test_a_request_before_the_first_version_names_it(maple: RulePack) -> None:
     data["timeline"][0]["at"] = "2024-12-20T12:00:00-05:00"
     with pytest.raises(CaseError, match=r"first, 2025\.1, is in force from 2025-01-01"):
         maple.predict(maple.load_case(data), at("2024-12-21T12:00:00-05:00"))
+
+
+def test_versions_register_their_rulesets_only_when_first_used(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _edit(root / "pack.yaml", "    title: The only version\n",
+          '    title: The first version\n  - version: "2025.6"\n    effective_from: 2025-06-01\n'
+          "    title: A second version\n")
+    maple = refundrules.load_rule_pack(root)
+    assert [version._engines for version in maple.versions] == [None, None]
+    maple.predict(maple.load_case(CLAIM), at("2025-09-02T09:00:00-04:00"))
+    first, second = maple.versions
+    assert first._engines is None and second._engines is not None
+    first.compile()
+    assert first._engines is not None
+    maple.close()
+    with pytest.raises(refundrules.EngineError, match="closed"):
+        first.predict(maple.load_case(CLAIM), at("2025-09-02T09:00:00-04:00"))
+

@@ -28,7 +28,6 @@ __all__ = [
     "FactValue",
     "case_at",
     "derive_facts",
-    "time_anchors",
 ]
 
 
@@ -88,11 +87,6 @@ def case_at(profile: PlatformProfile, case: Case, as_of: datetime) -> CaseAt:
         logistics_status=status,
         calendar=profile.business_calendar,
     )
-
-
-def time_anchors(profile: PlatformProfile, case: Case, as_of: datetime) -> dict[str, datetime]:
-    """The moments deadlines are counted from, as they stood at ``as_of`` (absent if not yet)."""
-    return dict(case_at(profile, case, as_of).anchors)
 
 
 def derive_facts(
