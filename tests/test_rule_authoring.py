@@ -107,10 +107,10 @@ def test_diff_cli_exit_code_follows_allow(
     pack_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shorter_window(pack_copy)
-    assert main(["diff", "pinduoduo", str(pack_copy), "--examples", "60"]) == 1
+    assert main(["diff", "pinduoduo", str(pack_copy), "--examples", "100"]) == 1
     out = capsys.readouterr().out
     assert "smallest example (shrunk by Hypothesis)" in out and "  NO" in out
-    code = main(["diff", "pinduoduo", str(pack_copy), "--examples", "60",
+    code = main(["diff", "pinduoduo", str(pack_copy), "--examples", "100",
                  "--allow", "stage:*", "--allow", "points:*", "--allow", "*->*",
                  "--format", "json"])
     data = json.loads(capsys.readouterr().out)

@@ -54,11 +54,11 @@ def test_tutorial_diff_output_is_real(workspace: Path) -> None:
 def test_tutorial_allow_makes_the_diff_pass(workspace: Path) -> None:
     command = (
         "refundrules diff pinduoduo my-pack --examples 200 "
-        "--allow 'stage:*->closed' --allow 'points:+0->+2'"
+        "--allow 'stage:*->closed' --allow 'partial_refund->return_and_refund'"
     )
     expected = console_block(TUTORIAL, command)
     args = ["diff", "pinduoduo", "my-pack", "--examples", "200",
-            "--allow", "stage:*->closed", "--allow", "points:+0->+2"]
+            "--allow", "stage:*->closed", "--allow", "partial_refund->return_and_refund"]
     code, out = run(args, workspace)
     assert code == 0
     assert f"{out}\n[exit {code}]" == expected  # the whole output, as shown

@@ -114,7 +114,7 @@ class DecisionOutcome:
                 return ruling.ruling
         if effect.outcome not in ("as_requested", "as_ruled"):
             return Resolution(effect.outcome)
-        granted = self._policy.granted[self._case.request.kind]
+        granted = self._policy.granted[self._case.request_kind_at(self._as_of)]
         if (
             granted in self._policy.partial_below_paid
             and self._case.request.amount < self._case.order.paid_amount

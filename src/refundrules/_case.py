@@ -30,12 +30,14 @@ from pydantic import (
     model_validator,
 )
 
-from refundrules._vocabulary import LogisticsStatus, Resolution
+from refundrules._vocabulary import EarlierRequestOutcome, LogisticsStatus, Resolution
 from refundrules.exceptions import CaseError
 
 __all__ = [
     "BuyerProfile",
     "Case",
+    "CompensationClaim",
+    "EarlierRequest",
     "Event",
     "Evidence",
     "Logistics",
@@ -75,16 +77,42 @@ class Order(_Model):
     fresh: bool = False
     opened_digital: bool = False
     during_promotion: bool = False
+    # The after-sales (return or warranty) period promised for this order, in days from
+    # delivery, and the conditions for returns the seller stated before the purchase.
+    after_sales_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    return_terms: tuple[Term, ...] = ()
+
+
+class CompensationClaim(_Model):
+    """Money the buyer claims on top of (or instead of) the refund, e.g. a repair cost."""
+
+    kind: Term
+    amount: PositiveMoney
+
+
+class EarlierRequest(_Model):
+    """A request on the same order before this one (the buyer re-applies after it ended)."""
+
+    kind: Term
+    reason: Term
+    requested_at: AwareDatetime
+    outcome: EarlierRequestOutcome
 
 
 class RefundRequest(_Model):
-    """What the buyer asks for. ``kind`` and ``reason`` come from the platform's vocabularies."""
+    """What the buyer asks for. ``kind`` and ``reason`` come from the platform's vocabularies.
+
+    ``kind`` is the kind the request was opened with; a ``buyer_changed_request`` event on the
+    timeline changes it from then on (see :meth:`Case.request_kind_at`).
+    """
 
     kind: Term
     reason: Term
     amount: PositiveMoney
     requested_at: AwareDatetime
     description: str | None = None
+    compensation: CompensationClaim | None = None
+    earlier_requests: tuple[EarlierRequest, ...] = ()
 
 
 class Event(_Model):
@@ -101,6 +129,8 @@ class Event(_Model):
     amount: Money | None = None
     ruling: Resolution | None = None
     evidence_kind: Term | None = None
+    request_kind: Term | None = None
+    goods_condition: Term | None = None
     note: str | None = None
 
 
@@ -119,6 +149,9 @@ class Logistics(_Model):
     status: LogisticsStatus = LogisticsStatus.NOT_SHIPPED
     carrier_pickup_at: AwareDatetime | None = None
     tracking_number: str | None = None
+    # The parcel signed for also carried other orders / held less than the order.
+    shared_with_other_orders: bool = False
+    contents_short: bool = False
 
 
 class BuyerProfile(_Model):
@@ -137,6 +170,7 @@ class StoreProfile(_Model):
     metrics: dict[Term, Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]] = Field(
         default_factory=dict
     )
+    left_platform: bool = False  # the merchant has closed the store or left the platform
 
 
 class Case(_Model):
@@ -236,6 +270,29 @@ class Case(_Model):
         validated against its profile; None if neither says)."""
         return self.order.currency
 
+    def request_kind_at(self, as_of: datetime) -> str:
+        """The request's kind at ``as_of``: the latest change of kind by then, else the kind
+        it was opened with.
+
+        >>> case = Case.model_validate({
+        ...     "platform": "pinduoduo",
+        ...     "order": {"order_id": "o-1", "paid_amount": "20", "paid_at": "2025-03-01T10:00:00+08:00"},
+        ...     "request": {"kind": "refund_only", "reason": "damaged", "amount": "20",
+        ...                 "requested_at": "2025-03-02T09:00:00+08:00"},
+        ...     "timeline": [{"at": "2025-03-03T09:00:00+08:00", "actor": "buyer",
+        ...                   "kind": "buyer_changed_request", "request_kind": "return_and_refund"}],
+        ... })
+        >>> case.request_kind_at(case.request.requested_at), case.request_kind_at(case.timeline[0].at)
+        ('refund_only', 'return_and_refund')
+        """
+        kind = self.request.kind
+        for event in self.timeline:
+            if event.at > as_of:
+                break
+            if event.request_kind is not None:
+                kind = event.request_kind
+        return kind
+
     def events_until(self, as_of: datetime) -> tuple[Event, ...]:
         """The timeline as it stood at ``as_of`` (events after it have not happened yet)."""
         return tuple(event for event in self.timeline if event.at <= as_of)
@@ -282,6 +339,20 @@ def _consistency_problems(case: Case) -> Iterable[tuple[str, str]]:
                 f"timeline[{index}].at",
                 f"an event ({event.kind}) is dated before the request",
             )
+    for index, earlier in enumerate(request.earlier_requests):
+        if not order.paid_at <= earlier.requested_at <= request.requested_at:
+            yield (
+                f"request.earlier_requests[{index}].requested_at",
+                "an earlier request must be dated between the payment and this request",
+            )
+    logistics = case.logistics
+    if logistics.shared_with_other_orders and order.shipped_at is None:
+        yield ("logistics.shared_with_other_orders", "a shared parcel needs a shipped order")
+    if logistics.contents_short and not delivered:
+        yield (
+            "logistics.contents_short",
+            "short contents are found on delivery: the status must be 'delivered' or 'signed'",
+        )
     for index, item in enumerate(case.evidence):
         if item.submitted_at is not None and item.submitted_at < order.paid_at:
             yield (
@@ -327,6 +398,8 @@ def _all_field_names() -> list[str]:
         Case,
         Order,
         RefundRequest,
+        CompensationClaim,
+        EarlierRequest,
         Event,
         Evidence,
         Logistics,

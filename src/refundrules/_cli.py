@@ -221,6 +221,17 @@ def _command_coverage(args: argparse.Namespace) -> int:
     return EXIT_CHECK_FAILED if unexplained else EXIT_OK
 
 
+def _command_calibrate(args: argparse.Namespace) -> int:
+    from refundrules._calibrate import calibrate
+
+    report = calibrate(load_rule_pack(args.pack))
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(report.to_text())
+    return EXIT_OK if report.passed else EXIT_CHECK_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="refundrules",
@@ -303,6 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     coverage.add_argument("--format", choices=("text", "json"), default="text")
     coverage.set_defaults(handler=_command_coverage)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="accuracy against the pack's published outcomes"
+    )
+    calibrate.add_argument("pack", metavar="PACK")
+    calibrate.add_argument("--format", choices=("text", "json"), default="text")
+    calibrate.set_defaults(handler=_command_calibrate)
     return parser
 
 

@@ -87,6 +87,8 @@ class CaseField:
             return at.case.store.metrics.get(parts[2], 0.0)
         if self.path == "logistics.status":
             return at.logistics_status.value
+        if self.path == "request.kind":
+            return at.case.request_kind_at(at.as_of)
         value: Any = at.case
         for name in parts:
             value = getattr(value, name)
@@ -127,7 +129,8 @@ def case_field(path: str) -> CaseField | str:
             known = ", ".join(sorted(fields)) if fields else "none"
             where = ".".join(parts[:index]) or "the case"
             return f"{where} has no field {part!r} (fields: {known})"
-        annotation, optional = _unwrap(fields[part].annotation)
+        annotation, part_optional = _unwrap(fields[part].annotation)
+        optional = optional or part_optional  # a field inside an optional group may be absent
         model = annotation
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return f"{path!r} is a group of fields, not a value"
@@ -249,7 +252,7 @@ class LatestEventFact(_Kind):
         return self.events[event.kind] if event is not None else self.none
 
 
-Detail = Literal["refusal_reason", "ruling", "evidence_kind"]
+Detail = Literal["refusal_reason", "ruling", "evidence_kind", "request_kind", "goods_condition"]
 
 
 class EventDetailFact(_Kind):
@@ -258,7 +261,7 @@ class EventDetailFact(_Kind):
     agreeing no longer gives a reason)."""
 
     kind: Literal["event_detail"]
-    event: Identifier
+    event: Identifier | tuple[Identifier, ...]
     detail: Detail
     latest_of: tuple[Identifier, ...] = ()
     none: Identifier = "none"
@@ -266,11 +269,17 @@ class EventDetailFact(_Kind):
     def type(self) -> FactType:
         return "text"
 
+    @property
+    def event_kinds(self) -> tuple[str, ...]:
+        """The kinds whose latest event gives the detail (one or several)."""
+        return (self.event,) if isinstance(self.event, str) else self.event
+
     def derive(self, at: CaseAt) -> str:
-        event = at.last((self.event,))
+        kinds = self.event_kinds
+        event = at.last(kinds)
         if event is None:
             return self.none
-        if self.latest_of and at.last((*self.latest_of, self.event)) is not event:
+        if self.latest_of and at.last((*self.latest_of, *kinds)) is not event:
             return self.none
         value = getattr(event, self.detail)
         if value is None:
@@ -384,6 +393,103 @@ class CasePresentFact(_CaseValue):
         return self.reader().read(at) is not None
 
 
+class CaseCountFact(_Kind):
+    """How many items a list field of the case holds, e.g. ``request.earlier_requests``;
+    with ``where``, only the items whose fields hold one of the given values
+    (``{outcome: [rejected]}``), with ``values``, only the items (texts) among them."""
+
+    kind: Literal["case_count"]
+    field: str
+    where: dict[Identifier, tuple[str, ...]] = Field(default_factory=dict)
+    values: tuple[str, ...] = ()
+
+    def type(self) -> FactType:
+        return "number"
+
+    def problem(self) -> str | None:
+        """Why the field cannot be counted (None if it can): checked when the profile loads."""
+        found = case_list(self.field)
+        if isinstance(found, str):
+            return found
+        if self.where and found is str:
+            return f"{self.field!r} holds texts: count them with 'values', not 'where'"
+        if self.values and found is not str:
+            return f"{self.field!r} holds records: count them with 'where', not 'values'"
+        fields = getattr(found, "model_fields", {})
+        for name in self.where:
+            if name not in fields:
+                known = ", ".join(sorted(fields))
+                return f"the items of {self.field!r} have no field {name!r} (fields: {known})"
+        return None
+
+    def derive(self, at: CaseAt) -> float:
+        value: Any = at.case
+        for name in self.field.split("."):
+            value = getattr(value, name)
+        if self.values:
+            return float(sum(1 for item in value if item in self.values))
+        count = 0
+        for item in value:
+            if all(_text(getattr(item, name)) in allowed for name, allowed in self.where.items()):
+                count += 1
+        return float(count)
+
+
+def _text(value: Any) -> str:
+    return str(value.value) if isinstance(value, Enum) else str(value)
+
+
+@cache
+def case_list(path: str) -> type | str:
+    """The item type of the list field of the case at ``path``, or why there is none."""
+    model: Any = Case
+    annotation: Any = None
+    parts = path.split(".")
+    for index, part in enumerate(parts):
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            known = ", ".join(sorted(fields)) if fields else "none"
+            where = ".".join(parts[:index]) or "the case"
+            return f"{where} has no field {part!r} (fields: {known})"
+        annotation, _ = _unwrap(fields[part].annotation)
+        model = annotation
+    if typing.get_origin(annotation) is not tuple:
+        return f"{path!r} is not a list"
+    item, _ = _unwrap(typing.get_args(annotation)[0])
+    return item if isinstance(item, type) else str
+
+
+class PeriodPassedFact(_Kind):
+    """The period a case field gives in days (e.g. ``order.after_sales_days``) has run out
+    between two anchors (or an anchor and ``as_of``); false while either is missing."""
+
+    kind: Literal["period_passed"]
+    start: Identifier = Field(alias="from")
+    end: Identifier | None = Field(default=None, alias="to")
+    days: str
+
+    def type(self) -> FactType:
+        return "boolean"
+
+    def problem(self) -> str | None:
+        found = case_field(self.days)
+        if isinstance(found, str):
+            return found
+        if found.type != "number":
+            return f"{self.days!r} is a {found.type} field, not a number of days"
+        return None
+
+    def derive(self, at: CaseAt) -> bool:
+        start = at.anchors.get(self.start)
+        end = at.anchors.get(self.end) if self.end is not None else at.as_of
+        found = case_field(self.days)
+        assert isinstance(found, CaseField), "checked when the profile is loaded"
+        days = found.read(at)
+        if start is None or end is None or days is None:
+            return False
+        return (end - start).total_seconds() > float(days) * 86400.0
+
+
 class EventAmount(BaseModel):
     """The amount of the latest event of a kind (e.g. the seller's latest offer)."""
 
@@ -476,6 +582,8 @@ FactDeclaration = Annotated[
     | CasePresentFact
     | ShareFact
     | EvidenceHeldFact
-    | EvidenceCountFact,
+    | EvidenceCountFact
+    | CaseCountFact
+    | PeriodPassedFact,
     Field(discriminator="kind"),
 ]

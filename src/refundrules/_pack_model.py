@@ -75,6 +75,13 @@ class PackVersionSpec(_Spec):
     note: str | None = None
 
 
+class CalibrationFloor(_Spec):
+    """The accuracy the pack promises on its tuning records (``refundrules calibrate``)."""
+
+    fine_accuracy: Annotated[float, Field(ge=0, le=1)] | None = None
+    coarse_accuracy: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
 class PackManifest(_Spec):
     """``pack.yaml``: the family's identity, its dated versions and the sources it cites."""
 
@@ -83,6 +90,7 @@ class PackManifest(_Spec):
     title: str
     versions: tuple[PackVersionSpec, ...] = Field(min_length=1)
     sources: dict[str, SourceEntry] = Field(min_length=1)
+    calibration: CalibrationFloor | None = None
 
     @model_validator(mode="after")
     def _check_versions(self) -> PackManifest:
@@ -292,6 +300,8 @@ class RuleSpec(_Spec):
     when: dict[str, Any]
     then: Effects
     sources: tuple[str, ...] = Field(min_length=1)
+    # Published outcomes (ids in the family's outcomes/*.yaml) that support the rule.
+    outcomes: tuple[str, ...] = ()
     note: str | None = None
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "Compensation",
     "Deadline",
     "MetricChange",
+    "OutcomeLikelihood",
     "PackRef",
     "PredictedResolution",
     "Prediction",
@@ -140,6 +141,25 @@ class RecommendedAction(_Out):
     rule_id: str
 
 
+class OutcomeLikelihood(_Out):
+    """How often the deciding rule's outcome held in the published disputes it decides.
+
+    Counts from the pack's published outcomes (the tuning records, never the ones set aside):
+    ``held`` of ``records`` ended in ``predicted_class``; ``counts`` gives every class seen;
+    ``interval`` is the 95 % Wilson interval of ``held / records``; ``thin`` is true below 5
+    records. No other probability is claimed.
+    """
+
+    rule_id: str
+    predicted_class: str
+    records: int
+    held: int
+    counts: dict[str, int]
+    interval: tuple[float, float]
+    thin: bool
+    text: str
+
+
 class Prediction(_Out):
     """The predicted course and end of one dispute at ``as_of``.
 
@@ -160,3 +180,4 @@ class Prediction(_Out):
     fired_rules: tuple[str, ...]
     pack: PackRef
     warnings: tuple[str, ...] = ()
+    likelihood: OutcomeLikelihood | None = None

@@ -23,6 +23,7 @@ from refundrules._calendar import BusinessCalendar
 from refundrules._fact_kinds import (
     BUILT_IN_ANCHORS,
     AnchorReachedFact,
+    CaseCountFact,
     CaseField,
     CaseNumberFact,
     CasePresentFact,
@@ -36,6 +37,7 @@ from refundrules._fact_kinds import (
     EvidenceHeldFact,
     FactDeclaration,
     LatestEventFact,
+    PeriodPassedFact,
     ReplyStateFact,
     ShareFact,
     _CaseValue,
@@ -44,11 +46,14 @@ from refundrules._fact_kinds import (
 from refundrules._fact_spec import FactSpec
 from refundrules._pack_model import Titles
 from refundrules._vocabulary import (
+    CompensationKind,
     EvidenceKind,
+    GoodsCondition,
     Party,
     RefundReason,
     RequestKind,
     Resolution,
+    ReturnTerm,
     SellerRefusalReason,
 )
 
@@ -74,10 +79,15 @@ VOCABULARIES: Mapping[str, type[StrEnum]] = {
     "refusal_reasons": SellerRefusalReason,
     "evidence_kinds": EvidenceKind,
     "parties": Party,
+    "compensation_kinds": CompensationKind,
+    "return_terms": ReturnTerm,
+    "goods_conditions": GoodsCondition,
 }
 _DETAIL_VOCABULARY = {
     "refusal_reason": "refusal_reasons",
     "evidence_kind": "evidence_kinds",
+    "request_kind": "request_kinds",
+    "goods_condition": "goods_conditions",
 }
 
 
@@ -111,7 +121,12 @@ class EventSpec(_Spec):
     """One event kind of the platform's flow."""
 
     by: tuple[Identifier, ...] = Field(min_length=1)
-    needs: Literal["refusal_reason", "amount", "ruling", "evidence_kind"] | None = None
+    needs: (
+        Literal[
+            "refusal_reason", "amount", "ruling", "evidence_kind", "request_kind", "goods_condition"
+        ]
+        | None
+    ) = None
     after: tuple[Identifier, ...] = ()
     not_on: tuple[Identifier, ...] = ()
     amount_within_request: bool = False
@@ -382,7 +397,16 @@ class PlatformProfile(_Spec):
         elif isinstance(declared, EventSeenFact | EventCountFact | LatestEventFact):
             kinds = list(declared.events)
         elif isinstance(declared, EventDetailFact):
-            kinds = [declared.event, *declared.latest_of]
+            kinds = [*declared.event_kinds, *declared.latest_of]
+        elif isinstance(declared, PeriodPassedFact):
+            anchors = [declared.start, *([declared.end] if declared.end else [])]
+            problem = declared.problem()
+            if problem:
+                yield (problem, (*key_path, "days"))
+        elif isinstance(declared, CaseCountFact):
+            problem = declared.problem()
+            if problem:
+                yield (problem, (*key_path, "field"))
         elif isinstance(declared, ReplyStateFact):
             kinds = [declared.event, *declared.replies]
         elif isinstance(declared, ShareFact):
@@ -446,8 +470,19 @@ class PlatformProfile(_Spec):
 
     def case_problems(self, case: Case) -> Iterator[tuple[str, str]]:
         """What in ``case`` this platform's flow and vocabularies do not allow (field, message)."""
-        yield from _term_problem(self, "request_kinds", case.request.kind, "request.kind")
-        yield from _term_problem(self, "reasons", case.request.reason, "request.reason")
+        request = case.request
+        yield from _term_problem(self, "request_kinds", request.kind, "request.kind")
+        yield from _term_problem(self, "reasons", request.reason, "request.reason")
+        if request.compensation is not None:
+            yield from _term_problem(
+                self, "compensation_kinds", request.compensation.kind, "request.compensation.kind"
+            )
+        for index, earlier in enumerate(request.earlier_requests):
+            path = f"request.earlier_requests[{index}]"
+            yield from _term_problem(self, "request_kinds", earlier.kind, f"{path}.kind")
+            yield from _term_problem(self, "reasons", earlier.reason, f"{path}.reason")
+        for index, term in enumerate(case.order.return_terms):
+            yield from _term_problem(self, "return_terms", term, f"order.return_terms[{index}]")
         parties = self.terms("parties")
         for name in case.store.metrics:
             if name not in self.store_metrics:
@@ -461,6 +496,7 @@ class PlatformProfile(_Spec):
                 yield (f"{path}.party", f"evidence belongs to {names}, not {item.party!r}")
             yield from _term_problem(self, "evidence_kinds", item.kind, f"{path}.kind")
         seen: set[str] = set()
+        request_kind = request.kind
         ordered = sorted(enumerate(case.timeline), key=lambda pair: pair[1].at)
         for index, event in ordered:
             path = f"timeline[{index}]"
@@ -478,9 +514,23 @@ class PlatformProfile(_Spec):
             if spec.after and not (set(spec.after) & seen):
                 names = " or ".join(repr(kind) for kind in spec.after)
                 yield (f"{path}.kind", f"{event.kind!r} needs {names} before it")
-            if case.request.kind in spec.not_on:
-                what = case.request.kind.replace("_", "-")
+            if request_kind in spec.not_on:
+                what = request_kind.replace("_", "-")
                 yield (f"{path}.kind", f"{event.kind!r} is impossible on a {what} request")
+            if event.request_kind is not None:
+                if event.request_kind == request_kind:
+                    yield (
+                        f"{path}.request_kind",
+                        f"the request is already {request_kind!r}: a change needs another kind",
+                    )
+                yield from _term_problem(
+                    self, "request_kinds", event.request_kind, f"{path}.request_kind"
+                )
+                request_kind = event.request_kind
+            if event.goods_condition is not None:
+                yield from _term_problem(
+                    self, "goods_conditions", event.goods_condition, f"{path}.goods_condition"
+                )
             amount = event.amount
             if (
                 spec.amount_within_request

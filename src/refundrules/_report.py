@@ -41,6 +41,8 @@ def render_text(prediction: Prediction) -> str:
         f"; rule {resolution.rule_id})",
         f"Refund:      {resolution.refund_amount} {resolution.currency}; {_shipping(prediction)}",
     ]
+    if prediction.likelihood is not None:
+        lines.append(f"Likelihood:  {prediction.likelihood.text}")
     lines.append("Deadlines:" if prediction.deadlines else "Deadlines:   none running")
     for deadline in prediction.deadlines:
         left = (

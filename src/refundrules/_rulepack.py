@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,6 +28,7 @@ from refundrules._assemble import (
     recommendations,
     sanctions,
 )
+from refundrules._calibrate import classify, likelihood_for, likelihood_table, predict_outcome
 from refundrules._case import Case
 from refundrules._case_file import load_case
 from refundrules._conditions import referenced_facts
@@ -38,10 +40,12 @@ from refundrules._loader import (
     LoadedTest,
     PackDefinition,
     VersionDefinition,
+    _yaml_files,
     read_pack,
     read_properties,
     read_tests,
 )
+from refundrules._outcomes import LoadedOutcome, read_outcome_files
 from refundrules._pack_model import PackManifest, Parameter
 from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
 from refundrules._profile import PlatformProfile
@@ -384,6 +388,8 @@ class RulePack:
         self._lock = threading.Lock()
         self._tests: tuple[LoadedTest, ...] | None = None
         self._properties: tuple[CheckedProperty, ...] | None = None
+        self._outcomes: tuple[LoadedOutcome, ...] | None = None
+        self._likelihoods: Mapping[str, Counter[str]] | None = None
 
     # --- what the family is --------------------------------------------------------------
     @property
@@ -457,6 +463,25 @@ class RulePack:
             with self._lock:
                 self._properties = properties
         return self._properties
+
+    @property
+    def outcomes(self) -> tuple[LoadedOutcome, ...]:
+        """The family's published outcomes (``outcomes/*.yaml``), read on first use; each
+        case is checked against the profile (:class:`RulePackError` names the bad record)."""
+        if self._outcomes is None:
+            files = _yaml_files(self._definition.root / "outcomes")
+            outcomes = read_outcome_files(files, profile=self.profile)
+            _check_cited_outcomes(self.rules, outcomes)
+            with self._lock:
+                self._outcomes = outcomes
+        return self._outcomes
+
+    def _likelihood_table(self) -> Mapping[str, Counter[str]]:
+        if self._likelihoods is None:
+            table = likelihood_table(predict_outcome(self, item) for item in self.outcomes)
+            with self._lock:
+                self._likelihoods = table
+        return self._likelihoods
 
     def version(self, name: str) -> PackVersion:
         """The version called ``name`` (e.g. ``"2025.7"``); :class:`RulePackError` if none."""
@@ -562,16 +587,46 @@ class RulePack:
         return chosen.fire(facts)
 
     def predict(
-        self, case: Case, as_of: datetime | None = None, *, version: str | None = None
+        self,
+        case: Case,
+        as_of: datetime | None = None,
+        *,
+        version: str | None = None,
+        likelihood: bool = True,
     ) -> Prediction:
         """Predict ``case`` at ``as_of`` (default: now) under the version in force on its
         request date, or under ``version`` if given. Deterministic for a given ``as_of``.
+
+        With ``likelihood`` (the default) and a family that has published outcomes, the
+        prediction says how often its deciding rule's outcome held in them
+        (:class:`OutcomeLikelihood`); the first such prediction predicts every record once.
 
         Raises :class:`CaseError` for a case of another platform, a request before the first
         version or a bad ``as_of``, and :class:`EvaluationError` if no rule decides.
         """
         chosen, warnings = self._choose(case, version)
-        return chosen.predict(case, as_of, warnings=warnings)
+        prediction = chosen.predict(case, as_of, warnings=warnings)
+        if not likelihood or not self.outcomes:
+            return prediction
+        predicted = classify(prediction, self.profile.policy, case.order.paid_amount)
+        found = likelihood_for(self._likelihood_table(), prediction.resolution.rule_id, predicted)
+        return prediction.model_copy(update={"likelihood": found})
+
+
+def _check_cited_outcomes(
+    rules: tuple[CheckedRule, ...], outcomes: tuple[LoadedOutcome, ...]
+) -> None:
+    known = {outcome.id for outcome in outcomes}
+    for rule in rules:
+        for cited in rule.spec.outcomes:
+            if cited not in known:
+                raise RulePackError(
+                    f"cites the published outcome {cited!r}, which no outcomes/*.yaml record has",
+                    path=rule.path,
+                    line=rule.line,
+                    rule_id=rule.spec.id,
+                    field="outcomes",
+                )
 
 
 def load_rule_pack(name_or_path: str | Path) -> RulePack:

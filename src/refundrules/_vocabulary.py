@@ -10,14 +10,18 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "CompensationKind",
+    "EarlierRequestOutcome",
     "EventKind",
     "EvidenceKind",
+    "GoodsCondition",
     "LogisticsStatus",
     "Party",
     "RefundReason",
     "RequestKind",
     "Resolution",
     "ReturnShippingPayer",
+    "ReturnTerm",
     "SellerRefusalReason",
     "Stage",
 ]
@@ -40,6 +44,8 @@ class RefundReason(StrEnum):
     MISSING_PART = "missing_part"
     NO_REASON_7_DAY = "no_reason_7_day"
     CHANGED_MIND = "changed_mind"
+    WRONG_SIZE = "wrong_size"
+    COUNTERFEIT = "counterfeit"
 
 
 class Party(StrEnum):
@@ -65,6 +71,11 @@ class EventKind(StrEnum):
     PLATFORM_RULED = "platform_ruled"
     BUYER_CANCELLED = "buyer_cancelled"
     SELLER_APPEALED = "seller_appealed"
+    BUYER_CHANGED_REQUEST = "buyer_changed_request"
+    BUYER_SENT_GOODS_BACK = "buyer_sent_goods_back"
+    SELLER_CANCELLED_ORDER = "seller_cancelled_order"
+    PLATFORM_INTERVENED = "platform_intervened"
+    PLATFORM_INSTANT_REFUND = "platform_instant_refund"
 
 
 class SellerRefusalReason(StrEnum):
@@ -90,6 +101,45 @@ class EvidenceKind(StrEnum):
     BRAND_AUTHORISATION = "brand_authorisation"
     LISTING_TERMS = "listing_terms"
     INSPECTION_REPORT = "inspection_report"
+
+
+class CompensationKind(StrEnum):
+    """What a compensation claim on top of (or instead of) the refund is for."""
+
+    REPAIR_COST = "repair_cost"
+    PRICE_DIFFERENCE = "price_difference"
+    SHIPPING_COST = "shipping_cost"
+    PUNITIVE_DAMAGES = "punitive_damages"
+    OTHER = "other"
+
+
+class ReturnTerm(StrEnum):
+    """A condition for returns the seller stated before the purchase (in the listing)."""
+
+    TAGS_INTACT = "tags_intact"
+    UNUSED = "unused"
+    ORIGINAL_PACKAGING = "original_packaging"
+    NO_RETURN_ONCE_OPENED = "no_return_once_opened"
+    NO_RETURN_CUSTOM = "no_return_custom"
+    NO_RETURN_HYGIENE = "no_return_hygiene"
+
+
+class GoodsCondition(StrEnum):
+    """The state goods are in when they are sent back."""
+
+    AS_NEW = "as_new"
+    USED = "used"
+    DAMAGED = "damaged"
+    TAGS_REMOVED = "tags_removed"
+    INCOMPLETE = "incomplete"
+
+
+class EarlierRequestOutcome(StrEnum):
+    """How an earlier request on the same order ended."""
+
+    REJECTED = "rejected"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
 
 
 class LogisticsStatus(StrEnum):

@@ -25,6 +25,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from refundrules._calibrate import (
+    CalibrationReport,
+    CalibrationResult,
+    CalibrationSplit,
+    calibrate,
+)
 from refundrules._case import Case
 from refundrules._conditions import holds
 from refundrules._prediction import Prediction
@@ -34,7 +40,11 @@ from refundrules.exceptions import EvaluationError
 
 __all__ = [
     "SELLER_MOVES",
+    "CalibrationReport",
+    "CalibrationResult",
+    "CalibrationSplit",
     "InvariantError",
+    "calibrate",
     "cases",
     "check_determinism",
     "check_explanations_agree",
