@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 import refundrules
+import refundrules._loader
 from refundrules import RulePackError, load_rule_pack
 from refundrules._calibrate import wilson_interval
 from refundrules._cli import main
@@ -56,6 +57,11 @@ def record(record_id: str, outcome_class: str, **changes: Any) -> dict[str, Any]
 
 
 def write_outcomes(pack_root: Path, records: list[dict[str, Any]]) -> Path:
+    """Replace the copy's records (and drop the rules' citations of the bundled ones)."""
+    for rules_file in (pack_root / "rules").glob("*.yaml"):
+        text = rules_file.read_text("utf-8")
+        kept = [line for line in text.splitlines() if not line.startswith("    outcomes: [")]
+        rules_file.write_text("\n".join(kept) + "\n", "utf-8")
     folder = pack_root / "outcomes"
     if folder.exists():
         shutil.rmtree(folder)
@@ -120,7 +126,9 @@ def test_calibration_counts_hits_misses_and_keeps_held_aside_apart(pack_copy: Pa
     write_outcomes(pack_copy, [record("probe-1", "rejected")])
     truth = calibrate(load_rule_pack(pack_copy)).tuning.results[0].predicted
     assert truth is not None
-    other = next(item for item in OutcomeClass if item is not truth and item.value != "refund_on_timeout")
+    other = next(
+        item for item in OutcomeClass if item is not truth and item.value != "refund_on_timeout"
+    )
     write_outcomes(
         pack_copy,
         [
@@ -142,14 +150,22 @@ def test_calibration_counts_hits_misses_and_keeps_held_aside_apart(pack_copy: Pa
     assert "miss (tuning) miss-1" in text and "held-aside" in text
 
 
-def test_the_floor_decides_the_exit_code(pack_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_floor_decides_the_exit_code(
+    pack_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_outcomes(pack_copy, [record("probe-1", "rejected")])
     truth = calibrate(load_rule_pack(pack_copy)).tuning.results[0].predicted
     assert truth is not None
-    wrong = next(item for item in OutcomeClass if item is not truth and item.value != "refund_on_timeout")
+    wrong = next(
+        item for item in OutcomeClass if item is not truth and item.value != "refund_on_timeout"
+    )
     write_outcomes(pack_copy, [record("a-1", truth.value), record("b-1", wrong.value)])
     manifest = pack_copy / "pack.yaml"
-    text = manifest.read_text("utf-8")
+    text = "\n".join(
+        line
+        for line in manifest.read_text("utf-8").splitlines()
+        if not line.startswith("calibration:")
+    )
     manifest.write_text(text + "\ncalibration: {fine_accuracy: 0.9}\n", "utf-8")
     assert main(["calibrate", str(pack_copy), "--format", "json"]) == 1
     shown = json.loads(capsys.readouterr().out)
@@ -174,7 +190,9 @@ def test_a_prediction_counts_the_records_its_rule_decides(pack_copy: Path) -> No
     write_outcomes(pack_copy, [record("probe-1", "rejected")])
     truth = calibrate(load_rule_pack(pack_copy)).tuning.results[0].predicted
     assert truth is not None
-    other = next(item for item in OutcomeClass if item is not truth and item.value != "refund_on_timeout")
+    other = next(
+        item for item in OutcomeClass if item is not truth and item.value != "refund_on_timeout"
+    )
     records = [record(f"r-{n}", truth.value) for n in range(3)]
     records += [record("r-9", other.value), record("aside-1", other.value, holdout=True)]
     write_outcomes(pack_copy, records)
@@ -187,12 +205,90 @@ def test_a_prediction_counts_the_records_its_rule_decides(pack_copy: Path) -> No
     assert found.thin and "evidence is thin" in found.text
     assert "3 of 4 published disputes" in found.text
     assert found.interval == tuple(round(x, 4) for x in wilson_interval(3, 4))
-    assert pack.predict(pack.outcomes[0].case, pack.outcomes[0].record.as_of, likelihood=False).likelihood is None
+    assert (
+        pack.predict(
+            pack.outcomes[0].case, pack.outcomes[0].record.as_of, likelihood=False
+        ).likelihood
+        is None
+    )
     assert "Likelihood:  3 of 4" in refundrules.render_text(prediction)
 
 
+def test_a_rule_citing_an_unknown_record_is_refused(pack_copy: Path) -> None:
+    write_outcomes(pack_copy, [record("pdd-x-1", "rejected")])
+    rules_file = pack_copy / "rules" / "40_intervention.yaml"
+    text = rules_file.read_text("utf-8")
+    rules_file.write_text(
+        text.replace(
+            "    sources: [seed_intervention, pdd_leaning]\n",
+            "    sources: [seed_intervention, pdd_leaning]\n    outcomes: [no-such-record]\n",
+            1,
+        ),
+        "utf-8",
+    )
+    with pytest.raises(RulePackError) as info:
+        _ = load_rule_pack(pack_copy).outcomes
+    assert "no-such-record" in str(info.value) and info.value.field == "outcomes"
+    assert info.value.path.endswith("40_intervention.yaml")
+
+
 def test_a_family_without_records_claims_no_likelihood(pack_copy: Path) -> None:
+    write_outcomes(pack_copy, [record("pdd-x-1", "rejected")])
     shutil.rmtree(pack_copy / "outcomes", ignore_errors=True)
     pack = load_rule_pack(pack_copy)
     case = pack.load_case(BASE_CASE)
     assert pack.predict(case).likelihood is None
+
+
+# --- the records in the repository ---------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_every_bundled_pack_meets_its_calibration_floor() -> None:
+    for name in refundrules._loader.bundled_pack_names():
+        report = calibrate(load_rule_pack(name))
+        assert report.tuning.total > 0 and report.held_aside.total > 0, name
+        assert report.passed, report.to_text()
+
+
+def test_records_of_platforms_without_a_pack_are_valid_and_ids_unique() -> None:
+    from refundrules._outcomes import read_outcome_files
+
+    files = sorted((REPO / "outcomes").glob("*/*.yaml"))
+    loaded = read_outcome_files(files)  # shape-only: these platforms have no profile yet
+    assert {item.case.platform for item in loaded} >= {"ebay", "amazon", "paypal"}
+    for item in loaded:
+        assert item.path.split("/")[-2] == item.case.platform, item.id
+    bundled = {item.id for item in load_rule_pack("pinduoduo").outcomes}
+    assert not bundled & {item.id for item in loaded}
+
+
+def test_a_third_of_each_platform_is_held_aside() -> None:
+    from collections import Counter
+
+    from refundrules._outcomes import read_outcome_files
+
+    records = [*load_rule_pack("pinduoduo").outcomes]
+    records += read_outcome_files(sorted((REPO / "outcomes").glob("*/*.yaml")))
+    totals: Counter[str] = Counter(item.case.platform for item in records)
+    aside: Counter[str] = Counter(item.case.platform for item in records if item.record.holdout)
+    for platform, total in totals.items():
+        assert aside[platform] == round(total / 3), platform
+
+
+def test_bundled_predictions_carry_their_likelihood() -> None:
+    pack = load_rule_pack("pinduoduo")
+    report = calibrate(pack)
+    tuning = [result.outcome for result in report.tuning.predicted]
+    by_rule: dict[str, int] = {}
+    for result in report.tuning.results:
+        if result.rule_id:
+            by_rule[result.rule_id] = by_rule.get(result.rule_id, 0) + 1
+    for item in tuning[:8]:
+        prediction = pack.predict(item.case, item.record.as_of)
+        found = prediction.likelihood
+        assert found is not None
+        assert found.records == by_rule.get(prediction.resolution.rule_id, 0)
+        assert sum(found.counts.values()) == found.records
+        assert prediction.model_dump(mode="json")["likelihood"]["text"] == found.text

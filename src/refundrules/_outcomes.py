@@ -126,9 +126,10 @@ class LoadedOutcome:
 
 
 def read_outcome_files(
-    files: Iterable[Path], *, profile: Any | None = None
+    files: Iterable[Path], *, profile: Any | None = None, root: Path | None = None
 ) -> tuple[LoadedOutcome, ...]:
     """Read outcome files; with a platform ``profile`` each case is checked against its flow.
+    Locations are shown relative to ``root`` (the pack folder) when given.
 
     Raises :class:`RulePackError` with the file, line and field of the first bad record.
     """
@@ -136,7 +137,8 @@ def read_outcome_files(
     seen: dict[str, str] = {}
     context = {"profile": profile} if profile is not None else None
     for file in files:
-        doc = load_yaml_file(file)
+        display = str(file.relative_to(root)) if root is not None else None
+        doc = load_yaml_file(file, display)
         parsed = _validate_file(doc)
         for index, record in enumerate(parsed.outcomes):
             line = doc.line_of(("outcomes", index))

@@ -470,7 +470,7 @@ class RulePack:
         case is checked against the profile (:class:`RulePackError` names the bad record)."""
         if self._outcomes is None:
             files = _yaml_files(self._definition.root / "outcomes")
-            outcomes = read_outcome_files(files, profile=self.profile)
+            outcomes = read_outcome_files(files, profile=self.profile, root=self._definition.root)
             _check_cited_outcomes(self.rules, outcomes)
             with self._lock:
                 self._outcomes = outcomes
