@@ -27,9 +27,14 @@ $(STAMP): pyproject.toml
 example: $(STAMP)  ## predict the bundled example case
 	$(BIN)/refundrules predict $(EXAMPLE) --as-of $(AS_OF)
 
+# Hypothesis runs few examples by default and the thorough profile under CI (CI=true, as .ci/run
+# is started) or HYPOTHESIS_PROFILE=ci; pytest-xdist spreads the suite over the machine's cores.
+HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
+WORKERS ?= auto
+
 test: $(STAMP)  ## the test suite (unit, pack tests, hazard regressions, properties)
-	$(BIN)/python -m coverage run -m pytest
-	$(BIN)/python -m coverage report --skip-covered
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -n $(WORKERS) \
+		--cov --cov-report=term:skip-covered
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
