@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import os
 import shutil
 from collections.abc import Callable
 from datetime import datetime
@@ -10,8 +11,20 @@ from typing import Any
 
 import durable_rules_engine
 import pytest
+from hypothesis import HealthCheck, settings
 
 import refundrules
+
+# Hypothesis profiles: a quick default for developers, a thorough one for CI
+# (HYPOTHESIS_PROFILE=ci, set by `make test` under CI). Tests that must keep a documented
+# example count (the tutorial, the authoring tools' own `examples=`) set it themselves.
+settings.register_profile(
+    "dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 ROOT = Path(__file__).resolve().parents[1]
 PDD_PACK = ROOT / "rules" / "pinduoduo"

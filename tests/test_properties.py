@@ -17,7 +17,9 @@ from refundrules.testing import (
 )
 
 PACK: RulePack = load_rule_pack("pinduoduo")
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Example counts come from the Hypothesis profile (tests/conftest.py): quick by default, 150
+# under HYPOTHESIS_PROFILE=ci.
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -57,7 +59,11 @@ def test_evaluation_order_does_not_matter(
     assert [shuffled[index] for index in range(len(batch))] == forward
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=2 * settings.default.max_examples,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(evaluations(PACK))
 def test_explanations_agree_with_the_engine(evaluation: tuple[Case, datetime]) -> None:
     check_explanations_agree(PACK, *evaluation)
