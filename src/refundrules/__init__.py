@@ -113,6 +113,7 @@ from refundrules.exceptions import (
     CaseError,
     EngineError,
     EvaluationError,
+    MissingExtraError,
     RefundRulesError,
     RulePackError,
 )
@@ -168,6 +169,7 @@ __all__ = [
     "Logistics",
     "LogisticsStatus",
     "MetricChange",
+    "MissingExtraError",
     "Order",
     "PackDefinition",
     "PackManifest",
