@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 EXAMPLE ?= examples/06_platform_reviewing_low_value.yaml
 AS_OF ?= 2025-04-17T15:00:00+08:00
 
-.PHONY: example test test-fast lint typecheck check wheel-check bench clean
+.PHONY: FORCE example test test-fast lint typecheck check wheel-check bench clean
 
 # durable-rules 2.0.28 calls PyEval_CallObject, which Python 3.13 removed; PyObject_CallObject
 # has the same signature, so a define makes it build and import there (a no-op on 3.11/3.12).
@@ -17,14 +17,35 @@ DURABLE_RULES := $(shell grep -o 'durable-rules==[0-9.]*' pyproject.toml)
 install_durable = CPPFLAGS="$(DURABLE_CPPFLAGS) $$CPPFLAGS" $(1)/python -m pip install --quiet \
 	--no-cache-dir --no-binary durable-rules '$(DURABLE_RULES)'
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(call install_durable,$(BIN))
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+# The interpreter the environment was built with; rewritten only when $(PYTHON) names another
+# one, so the stamps below are rebuilt when the interpreter changes, not on every run. The
+# `+` runs it under `make -n` too, so a dry run shows what a real one would do.
+PYTHON_ID = $(shell $(PYTHON) -c 'import os, sys; print(os.path.realpath(sys.executable), *sys.version_info[:3])' 2>/dev/null)
+INTERPRETER := $(VENV)/.interpreter
+RUNTIME := $(VENV)/.runtime
 
-example: $(STAMP)  ## predict the bundled example case
+$(INTERPRETER): FORCE
+	+@id='$(PYTHON_ID)'; \
+	if [ -z "$$id" ]; then echo "make: '$(PYTHON)' is not a working Python interpreter" >&2; exit 1; fi; \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$id" ]; then mkdir -p $(VENV) && echo "$$id" > $@; fi
+
+# What predicting needs (`make example`): built from scratch, and removed again if any step
+# fails, so an interrupted or failed build never leaves a half-made environment behind.
+$(RUNTIME): pyproject.toml $(INTERPRETER)
+	@rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 1; }
+	$(call install_durable,$(BIN)) || { rm -rf $(VENV); exit 1; }
+	$(BIN)/python -m pip install --quiet -e . || { rm -rf $(VENV); exit 1; }
+	@echo '$(PYTHON_ID)' > $(INTERPRETER)
+	@touch $(RUNTIME)
+
+# The dev tools on top (tests, lint, type check, wheel build).
+$(STAMP): $(RUNTIME)
+	$(BIN)/python -m pip install --quiet -e '.[dev]' || { rm -rf $(VENV); exit 1; }
+	@touch $(STAMP)
+
+example: $(RUNTIME)  ## predict the bundled example case (runtime dependencies only)
 	$(BIN)/refundrules predict $(EXAMPLE) --as-of $(AS_OF)
 
 # Hypothesis runs few examples by default and the thorough profile under CI (CI=true, as .ci/run

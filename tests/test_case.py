@@ -125,7 +125,7 @@ def test_load_case_reports_file_and_syntax(tmp_path: Path) -> None:
     bad.write_text("order: [unclosed\n", encoding="utf-8")
     with pytest.raises(CaseError) as info:
         load_case(bad)
-    assert str(bad) in str(info.value) and "not valid" in str(info.value)
+    assert str(bad) in str(info.value) and "malformed YAML" in str(info.value)
 
 
 def test_load_case_missing_file_is_a_case_error(tmp_path: Path) -> None:

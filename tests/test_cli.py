@@ -83,3 +83,34 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["schema", "nonsense"])
     assert info.value.code == 2
+
+
+def test_examples_lists_the_bundled_cases_with_their_as_of(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "examples")
+    assert code == 0
+    assert out.splitlines()[0] == "01_awaiting_seller.yaml  (as of 2025-03-05T12:00:00+08:00)"
+    assert len(out.splitlines()) == len(list((ROOT / "examples").glob("*.yaml")))
+
+
+def test_examples_writes_cases_that_predict_at_their_own_as_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, _ = run(capsys, "examples", str(tmp_path / "mine"))
+    assert code == 0 and (tmp_path / "mine" / "as_of.json").is_file()
+    case = str(tmp_path / "mine" / "06_platform_reviewing_low_value.yaml")
+    code, implicit, err = run(capsys, "predict", case)
+    assert code == 0
+    assert err == "as of 2025-04-17T15:00:00+08:00 (from as_of.json beside the case; --as-of overrides)\n"
+    _, explicit, _ = run(capsys, "predict", case, "--as-of", "2025-04-17T15:00:00+08:00")
+    assert implicit == explicit and "platform reviewing" in implicit
+
+
+def test_a_case_without_an_as_of_entry_is_predicted_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    code, out, err = run(capsys, "predict", str(case))
+    assert code == 0 and err == "" and "Stage:       closed" in out

@@ -74,7 +74,7 @@ def test_failing_pack_test_reads_expected_vs_predicted(pack_copy: Path) -> None:
     timeouts.write_text(text.replace("stage: closed", "stage: awaiting_seller", 1),
                         encoding="utf-8")
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--refundrules",
          str(pack_copy / "tests" / "timeouts.yaml")],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )

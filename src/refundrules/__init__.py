@@ -131,6 +131,7 @@ from refundrules.exceptions import (
     CaseError,
     EngineError,
     EvaluationError,
+    MissingExtraError,
     RefundRulesError,
     RulePackError,
 )
@@ -194,6 +195,7 @@ __all__ = [
     "Logistics",
     "LogisticsStatus",
     "MetricChange",
+    "MissingExtraError",
     "Order",
     "OutcomeClass",
     "OutcomeLikelihood",

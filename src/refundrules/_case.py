@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from refundrules._messages import NAIVE_TIME
 from refundrules._vocabulary import EarlierRequestOutcome, LogisticsStatus, Resolution
 from refundrules.exceptions import CaseError
 
@@ -442,6 +443,6 @@ def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseE
             if close:
                 message += f" (did you mean {close[0]!r}?)"
         elif error["type"] == "timezone_aware":
-            message = "a timezone is required (e.g. '2025-03-01T10:00:00+08:00'); got a naive time"
+            message = NAIVE_TIME
         problems.append((path, message))
     return CaseError(problems, source=source)

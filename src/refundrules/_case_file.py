@@ -22,6 +22,7 @@ import yaml
 
 from refundrules._case import Case, PlatformRules
 from refundrules._registry import installed_profiles
+from refundrules._yaml import describe_yaml_error
 from refundrules.exceptions import CaseError
 
 __all__ = ["load_case"]
@@ -70,10 +71,14 @@ def load_case(
             raise CaseError([("", f"cannot read case file: {reason}")], source=where) from exc
         try:
             data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        except json.JSONDecodeError as exc:
             raise CaseError(
-                [("", f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}")], source=where
+                [("", f"malformed JSON: {exc.msg}")], source=f"{where}:{exc.lineno}"
             ) from exc
+        except yaml.YAMLError as exc:
+            problem, line = describe_yaml_error(exc, text, yaml.SafeLoader)
+            at = where if line is None else f"{where}:{line}"
+            raise CaseError([("", f"malformed YAML: {problem}")], source=at) from exc
         if not isinstance(data, dict):
             raise CaseError([("", "a case file must hold a mapping")], source=where)
     rules = profile if profile is not None else _installed_profile(data, where)

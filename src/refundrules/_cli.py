@@ -9,19 +9,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
 
 from refundrules._case_file import load_case
-from refundrules._loader import bundled_pack_names
+from refundrules._loader import bundled_examples_root, bundled_pack_names
+from refundrules._messages import NAIVE_TIME
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._schema import SCHEMA_KINDS, json_schema
-from refundrules.exceptions import CaseError, EvaluationError, RulePackError
+from refundrules.exceptions import CaseError, EvaluationError, MissingExtraError, RulePackError
 
 if TYPE_CHECKING:
     from refundrules.authoring import SideSummary
@@ -44,8 +47,25 @@ def _parse_as_of(text: str | None) -> datetime | None:
     except ValueError as exc:
         raise CaseError([("as_of", f"not an ISO 8601 time: {text!r}")]) from exc
     if moment.tzinfo is None:
-        raise CaseError([("as_of", "a timezone is required (e.g. 2025-03-05T12:00:00+08:00)")])
+        raise CaseError([("as_of", NAIVE_TIME)])
     return moment
+
+
+AS_OF_FILE = "as_of.json"
+
+
+def _example_as_of(case_file: str) -> str | None:
+    """The as-of time ``as_of.json`` beside a case file gives it (how the examples carry theirs)."""
+    path = Path(case_file)
+    index = path.parent / AS_OF_FILE
+    if not index.is_file():
+        return None
+    try:
+        times = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CaseError([("as_of", f"cannot read {index}: {exc}")]) from exc
+    found = times.get(path.name) if isinstance(times, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def _command_predict(args: argparse.Namespace) -> int:
@@ -55,7 +75,15 @@ def _command_predict(args: argparse.Namespace) -> int:
     else:
         case = load_case(args.case_file)
         pack = load_rule_pack(case.platform)
-    prediction = pack.predict(case, _parse_as_of(args.as_of), version=args.pack_version)
+    as_of = args.as_of
+    if as_of is None:
+        as_of = _example_as_of(args.case_file)
+        if as_of is not None:
+            print(
+                f"as of {as_of} (from {AS_OF_FILE} beside the case; --as-of overrides)",
+                file=sys.stderr,
+            )
+    prediction = pack.predict(case, _parse_as_of(as_of), version=args.pack_version)
     if args.format == "json":
         print(prediction.model_dump_json(indent=2))
     else:
@@ -88,6 +116,28 @@ def _command_validate(args: argparse.Namespace) -> int:
 def _command_packs(args: argparse.Namespace) -> int:
     for name in bundled_pack_names():
         print(_describe(load_rule_pack(name)))
+    return EXIT_OK
+
+
+def _command_examples(args: argparse.Namespace) -> int:
+    root = bundled_examples_root()
+    if root is None:  # pragma: no cover - the wheel and the checkout both have them
+        print("refundrules: no bundled examples found", file=sys.stderr)
+        return EXIT_USAGE
+    files = sorted(path for path in root.iterdir() if path.suffix in (".yaml", ".json"))
+    if args.folder is None:
+        times = json.loads((root / AS_OF_FILE).read_text(encoding="utf-8"))
+        for path in files:
+            if path.name != AS_OF_FILE:
+                print(f"{path.name}  (as of {times.get(path.name, '?')})")
+        return EXIT_OK
+    target = Path(args.folder)
+    target.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copyfile(path, target / path.name)
+    print(
+        f"wrote {len(files)} files to {target}; try: refundrules predict {target / files[0].name}"
+    )
     return EXIT_OK
 
 
@@ -253,7 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="VERSION",
         help="predict under this version (default: the one in force on the request date)",
     )
-    predict.add_argument("--as-of", metavar="ISO", help="evaluate at this time (default: now)")
+    predict.add_argument(
+        "--as-of",
+        metavar="ISO",
+        help="evaluate at this time (default: the case's entry in as_of.json beside it, else now)",
+    )
     predict.add_argument("--format", choices=("text", "json"), default="text")
     predict.set_defaults(handler=_command_predict)
 
@@ -263,6 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     packs = commands.add_parser("packs", help="list the bundled rule packs")
     packs.set_defaults(handler=_command_packs)
+
+    examples = commands.add_parser(
+        "examples", help="list the bundled example cases, or write them to a folder"
+    )
+    examples.add_argument(
+        "folder", metavar="FOLDER", nargs="?", help="write the cases and their as_of.json here"
+    )
+    examples.set_defaults(handler=_command_examples)
 
     schema = commands.add_parser("schema", help="print a JSON Schema")
     schema.add_argument("kind", choices=SCHEMA_KINDS)
@@ -337,6 +399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EvaluationError as exc:
         print(f"refundrules: evaluation failed: {exc}", file=sys.stderr)
         return EXIT_EVALUATION
+    except MissingExtraError as exc:
+        print(f"refundrules: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:
         # The reader (e.g. `| head`) stopped reading: not an error; silence the final flush.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -104,7 +104,7 @@ def _tally(pack: RulePack, source: str, predictions: Iterable[Prediction]) -> So
     )
 
 
-def measure_coverage(pack: RulePack, *, examples: int = 500, search: int = 1000) -> CoverageReport:
+def measure_coverage(pack: RulePack, *, examples: int = 500, search: int = 300) -> CoverageReport:
     """Coverage over the pack's tests and over ``examples`` generated cases (reproducible).
 
     For each rule the generated cases never fire (or never let decide), a targeted Hypothesis

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from pydantic import BaseModel, ConfigDict
 
 from refundrules._case import Case
+from refundrules._messages import NAIVE_TIME
 from refundrules._prediction import PackRef, Prediction
 from refundrules._rulepack import PackVersion, RulePack
 from refundrules._strategies import Evaluation, evaluations
@@ -159,7 +160,7 @@ def load_replay(path: str | Path) -> list[Evaluation]:
         except ValueError as exc:
             raise CaseError([("as_of", "not an ISO 8601 time")], source=where) from exc
         if as_of.tzinfo is None:
-            raise CaseError([("as_of", "a timezone is required")], source=where)
+            raise CaseError([("as_of", NAIVE_TIME)], source=where)
         try:
             case = Case.model_validate(record["case"])
         except CaseError as exc:

@@ -17,6 +17,7 @@ from refundrules._case import Case
 from refundrules._engine import engine_number
 from refundrules._fact_kinds import CaseAt
 from refundrules._fact_spec import FactSpec, FactValue
+from refundrules._messages import NAIVE_TIME
 from refundrules._vocabulary import LogisticsStatus
 from refundrules.exceptions import CaseError
 
@@ -33,7 +34,7 @@ __all__ = [
 
 def _check_as_of(case: Case, as_of: datetime) -> None:
     if as_of.tzinfo is None or as_of.utcoffset() is None:
-        raise CaseError([("as_of", "a timezone is required; got a naive time")])
+        raise CaseError([("as_of", NAIVE_TIME)])
     if as_of < case.request.requested_at:
         raise CaseError(
             [

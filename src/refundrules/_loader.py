@@ -145,6 +145,15 @@ def _bundled_root() -> Path | None:
     return checkout if checkout.is_dir() else None
 
 
+def bundled_examples_root() -> Path | None:
+    """The example cases shipped with the package (the repository's examples/ in a checkout)."""
+    installed = resources.files("refundrules") / "examples"
+    if installed.is_dir():
+        return Path(str(installed))
+    checkout = Path(__file__).resolve().parents[2] / "examples"
+    return checkout if checkout.is_dir() else None
+
+
 def bundled_pack_names() -> list[str]:
     root = _bundled_root()
     if root is None:

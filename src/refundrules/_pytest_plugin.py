@@ -2,9 +2,12 @@
 
 Any ``tests/*.yaml`` file inside a rule pack folder (one with ``pack.yaml``) becomes a pytest
 file whose items are its tests; a pack's ``properties.yaml`` becomes one item per property.
-Point pytest at the pack folder (or add it to ``testpaths``) to run them::
+The plugin is installed with refundrules but stays out of the way until a project asks for
+it, with ``--refundrules`` or ``refundrules = true`` in its pytest configuration::
 
-    pytest rules/pinduoduo
+    pytest --refundrules rules/pinduoduo
+
+A pack that does not load is reported once, as its error message, not once per file.
 """
 
 from __future__ import annotations
@@ -17,21 +20,45 @@ import pytest
 
 from refundrules._loader import CheckedProperty, LoadedTest
 from refundrules._rulepack import RulePack, load_rule_pack
+from refundrules.exceptions import RulePackError
 
 __all__ = ["pytest_addoption", "pytest_collect_file"]
 
-_PACKS: dict[Path, RulePack] = {}
+_PACKS = pytest.StashKey[dict[Path, RulePack | RulePackError]]()
 
 
-def _pack_for(root: Path) -> RulePack:
+def _pack_for(config: pytest.Config, root: Path) -> RulePack | None:
+    """The pack at ``root``; its load error is raised for the first file only, then None."""
+    packs = config.stash.setdefault(_PACKS, {})
     key = root.resolve()
-    if key not in _PACKS:
-        _PACKS[key] = load_rule_pack(key)
-    return _PACKS[key]
+    if key not in packs:
+        try:
+            packs[key] = load_rule_pack(key)
+        except RulePackError as exc:
+            packs[key] = exc
+            raise
+    found = packs[key]
+    return None if isinstance(found, RulePackError) else found
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return bool(config.getoption("--refundrules") or config.getini("refundrules"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("refundrules")
+    group.addoption(
+        "--refundrules",
+        action="store_true",
+        default=False,
+        help="collect rule packs' YAML tests and properties as pytest items",
+    )
+    parser.addini(
+        "refundrules",
+        type="bool",
+        default=False,
+        help="collect rule packs' YAML tests and properties",
+    )
     group.addoption(
         "--refundrules-examples",
         type=int,
@@ -41,7 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix not in (".yaml", ".yml"):
+    if file_path.suffix not in (".yaml", ".yml") or not _enabled(parent.config):
         return None
     if file_path.parent.name == "tests" and (file_path.parent.parent / "pack.yaml").is_file():
         return PackTestFile.from_parent(parent, path=file_path)
@@ -50,9 +77,18 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
-class PackTestFile(pytest.File):
+class _PackFile(pytest.File):
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, RulePackError):
+            return f"invalid rule pack: {excinfo.value}"
+        return str(super().repr_failure(excinfo))
+
+
+class PackTestFile(_PackFile):
     def collect(self) -> Iterator[pytest.Item]:
-        pack = _pack_for(self.path.parent.parent)
+        pack = _pack_for(self.config, self.path.parent.parent)
+        if pack is None:
+            return
         for test in pack.tests:
             if Path(test.path).resolve() == self.path.resolve():
                 yield PackTestItem.from_parent(self, name=test.spec.name, pack=pack, test=test)
@@ -90,9 +126,11 @@ class PackTestItem(_PackItem):
             raise PackCheckFailure(result.report())
 
 
-class PackPropertiesFile(pytest.File):
+class PackPropertiesFile(_PackFile):
     def collect(self) -> Iterator[pytest.Item]:
-        pack = _pack_for(self.path.parent)
+        pack = _pack_for(self.config, self.path.parent)
+        if pack is None:
+            return
         for prop in pack.properties:
             yield PackPropertyItem.from_parent(self, name=prop.spec.id, pack=pack, prop=prop)
 

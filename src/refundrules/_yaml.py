@@ -20,7 +20,13 @@ from yaml.reader import Reader, ReaderError
 
 from refundrules.exceptions import RulePackError
 
-__all__ = ["KeyPath", "YamlDocument", "load_yaml_document", "load_yaml_file"]
+__all__ = [
+    "KeyPath",
+    "YamlDocument",
+    "describe_yaml_error",
+    "load_yaml_document",
+    "load_yaml_file",
+]
 
 KeyPath = tuple[str | int, ...]
 
@@ -196,7 +202,9 @@ def _construct(root: yaml.Node, loader: Any) -> Any:
     return build(root)
 
 
-def _describe(exc: yaml.YAMLError, text: str, loader: type[Any]) -> tuple[str, int | None]:
+def describe_yaml_error(
+    exc: yaml.YAMLError, text: str, loader: type[Any]
+) -> tuple[str, int | None]:
     """PyYAML's problem and line, without its mark names (``<unicode string>``)."""
     if isinstance(exc, ReaderError):
         # libyaml counts the offset in UTF-8 bytes, the pure-Python reader in characters.
@@ -237,7 +245,7 @@ def load_yaml_document(text: str, path: str) -> YamlDocument:
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        problem, line = _describe(exc, text, loader_class)
+        problem, line = describe_yaml_error(exc, text, loader_class)
         raise RulePackError(f"malformed YAML: {problem}", path=path, line=line) from exc
     return YamlDocument(path=path, data=data, lines=lines)
 

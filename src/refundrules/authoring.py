@@ -17,6 +17,10 @@ True
 
 from __future__ import annotations
 
+from refundrules import _extras
+
+_extras.require_hypothesis("refundrules.authoring")
+
 from refundrules._coverage import CoverageReport, SourceCoverage, Witness, measure_coverage
 from refundrules._diff import (
     PackDiff,

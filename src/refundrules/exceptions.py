@@ -16,6 +16,7 @@ __all__ = [
     "CaseError",
     "EngineError",
     "EvaluationError",
+    "MissingExtraError",
     "RefundRulesError",
     "RulePackError",
 ]
@@ -87,6 +88,23 @@ class EvaluationError(RefundRulesError, RuntimeError):
     def __init__(self, message: str, *, pack_id: str | None = None) -> None:
         self.pack_id = pack_id
         super().__init__(f"{pack_id}: {message}" if pack_id else message)
+
+
+class MissingExtraError(RefundRulesError, ImportError):
+    """An optional dependency is not installed; the message names the extra that brings it.
+
+    >>> print(MissingExtraError("refundrules.authoring", module="hypothesis", extra="authoring"))
+    refundrules.authoring needs hypothesis, which is not installed; install it with: pip install 'refundrules[authoring]'
+    """
+
+    def __init__(self, feature: str, *, module: str, extra: str) -> None:
+        self.feature = feature
+        self.module = module
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {module}, which is not installed; "
+            f"install it with: pip install 'refundrules[{extra}]'"
+        )
 
 
 class EngineError(EvaluationError):

@@ -20,6 +20,10 @@ in :mod:`refundrules.authoring`.
 
 from __future__ import annotations
 
+from refundrules import _extras
+
+_extras.require_hypothesis("refundrules.testing")
+
 import warnings
 from collections.abc import Iterable
 from datetime import datetime

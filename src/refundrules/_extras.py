@@ -1,0 +1,19 @@
+"""Optional dependencies: the tools for rule authors need Hypothesis; predicting does not."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from refundrules.exceptions import MissingExtraError
+
+__all__ = ["require_hypothesis"]
+
+
+def require_hypothesis(feature: str) -> None:
+    """Raise :class:`MissingExtraError` naming ``feature`` unless Hypothesis can be imported."""
+    try:
+        found = importlib.util.find_spec("hypothesis") is not None
+    except ValueError:  # a module set to None in sys.modules
+        found = False
+    if not found:
+        raise MissingExtraError(feature, module="hypothesis", extra="authoring")

@@ -1,0 +1,81 @@
+"""The Makefile: `make example` installs only the runtime, the environment follows the
+interpreter, and a failed build leaves no half-made environment behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+
+def fake_python(folder: Path, name: str, *, venv_python: str = "exit 1") -> Path:
+    """An 'interpreter' that identifies itself as ``name`` and builds a venv whose python
+    runs ``venv_python`` (by default: fails, as a broken pip install would)."""
+    script = folder / name
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = "-c" ]; then echo "/opt/{name}/bin/python 3 99 0"; exit 0; fi\n'
+        'if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then\n'
+        '  mkdir -p "$3/bin"\n'
+        f"  printf '#!/bin/sh\\n{venv_python}\\n' > \"$3/bin/python\"\n"
+        '  chmod +x "$3/bin/python"; exit 0\n'
+        "fi\n"
+        "exit 1\n",
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return script
+
+
+def make(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), *args],
+        capture_output=True, text=True, check=False,
+    )
+
+
+def test_make_example_installs_the_runtime_without_the_dev_tools(tmp_path: Path) -> None:
+    python = fake_python(tmp_path, "py-a")
+    venv = tmp_path / "venv"
+    example = make("-n", "example", f"PYTHON={python}", f"VENV={venv}").stdout
+    assert "pip install --quiet -e . " in example
+    assert "[dev]" not in example
+    assert "[dev]" in make("-n", "test", f"PYTHON={python}", f"VENV={venv}").stdout
+
+
+def test_the_environment_is_rebuilt_when_the_interpreter_changes(tmp_path: Path) -> None:
+    first, second = fake_python(tmp_path, "py-a"), fake_python(tmp_path, "py-b")
+    venv = tmp_path / "venv"
+    make("-n", "example", f"PYTHON={first}", f"VENV={venv}")  # records the interpreter
+    assert (venv / ".interpreter").read_text().startswith("/opt/py-a/")
+    earlier = time.time() - 60
+    os.utime(venv / ".interpreter", (earlier, earlier))
+    for stamp in (".runtime", ".installed"):
+        (venv / stamp).touch()
+        os.utime(venv / stamp, (earlier + 10, earlier + 10))
+    same = make("-n", "example", f"PYTHON={first}", f"VENV={venv}").stdout
+    assert "-m venv" not in same and "refundrules predict" in same
+    other = make("-n", "test", f"PYTHON={second}", f"VENV={venv}").stdout
+    assert f"{second} -m venv {venv}" in other and "[dev]" in other
+
+
+def test_a_failed_build_leaves_no_environment(tmp_path: Path) -> None:
+    python = fake_python(tmp_path, "py-a")  # its venv's pip fails
+    venv = tmp_path / "venv"
+    done = make("example", f"PYTHON={python}", f"VENV={venv}")
+    assert done.returncode != 0
+    assert not venv.exists()
+
+
+def test_a_missing_interpreter_is_named(tmp_path: Path) -> None:
+    done = make("example", "PYTHON=python3.0-missing", f"VENV={tmp_path / 'venv'}")
+    assert done.returncode != 0
+    assert "'python3.0-missing' is not a working Python interpreter" in done.stderr
