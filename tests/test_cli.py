@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+import refundrules
 from refundrules._cli import EXIT_BAD_CASE, EXIT_BAD_PACK, main
 
 from .conftest import ROOT
@@ -114,3 +115,10 @@ def test_a_case_without_an_as_of_entry_is_predicted_now(
     case.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     code, out, err = run(capsys, "predict", str(case))
     assert code == 0 and err == "" and "Stage:       closed" in out
+
+
+def test_version_prints_the_library_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"refundrules {refundrules.__version__}"
