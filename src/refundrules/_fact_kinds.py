@@ -110,16 +110,9 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
     return annotation, optional
 
 
-@cache
-def case_field(path: str) -> CaseField | str:
-    """The case field at ``path``, or a message saying why there is none.
-
-    ``store.metrics.NAME`` reaches a store metric input (the profile declares the names);
-    ``logistics.status`` reads the status as it stood at ``as_of``.
-    """
-    parts = path.split(".")
-    if len(parts) == 3 and parts[:2] == ["store", "metrics"]:
-        return CaseField(path, "number", False, (), None)
+def _annotation_at(parts: list[str]) -> tuple[Any, bool] | str:
+    """The type at a dotted path into the case model and whether it may be absent (a field
+    inside an optional group may be), or a message naming the missing field."""
     model: Any = Case
     annotation: Any = None
     optional = False
@@ -130,8 +123,25 @@ def case_field(path: str) -> CaseField | str:
             where = ".".join(parts[:index]) or "the case"
             return f"{where} has no field {part!r} (fields: {known})"
         annotation, part_optional = _unwrap(fields[part].annotation)
-        optional = optional or part_optional  # a field inside an optional group may be absent
+        optional = optional or part_optional
         model = annotation
+    return annotation, optional
+
+
+@cache
+def case_field(path: str) -> CaseField | str:
+    """The case field at ``path``, or a message saying why there is none.
+
+    ``store.metrics.NAME`` reaches a store metric input (the profile declares the names);
+    ``logistics.status`` reads the status as it stood at ``as_of``.
+    """
+    parts = path.split(".")
+    if len(parts) == 3 and parts[:2] == ["store", "metrics"]:
+        return CaseField(path, "number", False, (), None)
+    found = _annotation_at(parts)
+    if isinstance(found, str):
+        return found
+    annotation, optional = found
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return f"{path!r} is a group of fields, not a value"
     fact_type: FactType
@@ -442,17 +452,10 @@ def _text(value: Any) -> str:
 @cache
 def case_list(path: str) -> type | str:
     """The item type of the list field of the case at ``path``, or why there is none."""
-    model: Any = Case
-    annotation: Any = None
-    parts = path.split(".")
-    for index, part in enumerate(parts):
-        fields = getattr(model, "model_fields", None)
-        if fields is None or part not in fields:
-            known = ", ".join(sorted(fields)) if fields else "none"
-            where = ".".join(parts[:index]) or "the case"
-            return f"{where} has no field {part!r} (fields: {known})"
-        annotation, _ = _unwrap(fields[part].annotation)
-        model = annotation
+    found = _annotation_at(path.split("."))
+    if isinstance(found, str):
+        return found
+    annotation, _ = found
     if typing.get_origin(annotation) is not tuple:
         return f"{path!r} is not a list"
     item, _ = _unwrap(typing.get_args(annotation)[0])
