@@ -414,6 +414,23 @@ class RulesFile(_Spec):
     """The rules of this file."""
 
 
+class PropertyExpectation(_Spec):
+    """What must hold of every prediction the property covers (each field: one of)."""
+
+    resolution: tuple[Resolution, ...] | None = None
+    """The resolution must be one of these."""
+    not_resolution: tuple[Resolution, ...] | None = None
+    """The resolution must be none of these."""
+    stage: tuple[Stage, ...] | None = None
+    """The stage must be one of these."""
+    decided_by: tuple[Identifier, ...] | None = None
+    """Whoever decides must be one of these."""
+    max_metric_added: dict[str, float] | None = None
+    """The most the case may add to each seller metric, by metric."""
+    dispute_record: bool | None = None
+    """Whether the dispute must go on the store's record."""
+
+
 class TestExpectation(_Spec):
     """What a pack test expects; fields left out are not checked."""
 
@@ -448,6 +465,9 @@ class TestExpectation(_Spec):
     """The running deadlines expected, exactly (order ignored)."""
     recommended: tuple[str, ...] = ()
     """Actions that must be among the recommendations."""
+    holds: PropertyExpectation | None = None
+    """What a property requires of the prediction (each list is "one of"); a failed property's
+    counterexample is printed as a pack test with it."""
 
 
 class PackTest(_Spec):
@@ -478,23 +498,6 @@ class PackTest(_Spec):
 class TestsFile(_Spec):
     tests: tuple[PackTest, ...] = Field(min_length=1)
     """The tests of this file."""
-
-
-class PropertyExpectation(_Spec):
-    """What must hold of every prediction the property covers (each field: one of)."""
-
-    resolution: tuple[Resolution, ...] | None = None
-    """The resolution must be one of these."""
-    not_resolution: tuple[Resolution, ...] | None = None
-    """The resolution must be none of these."""
-    stage: tuple[Stage, ...] | None = None
-    """The stage must be one of these."""
-    decided_by: tuple[Identifier, ...] | None = None
-    """Whoever decides must be one of these."""
-    max_metric_added: dict[str, float] | None = None
-    """The most the case may add to each seller metric, by metric."""
-    dispute_record: bool | None = None
-    """Whether the dispute must go on the store's record."""
 
 
 class EvidenceChange(_Spec):
