@@ -28,7 +28,8 @@ def test_predict_text_names_stage_resolution_deadlines_and_rules(
     assert code == 0
     assert "Stage:       awaiting seller" in out
     assert "Deadlines:" in out and "2025-03-06T08:00:00+08:00" in out
-    assert "[decided] awaiting_seller_response" in out
+    assert "[decided] platform_fast_refund_only" in out
+    assert "[shadowed] awaiting_seller_response" in out
 
 
 def test_predict_json_is_the_prediction_itself(capsys: pytest.CaptureFixture[str]) -> None:

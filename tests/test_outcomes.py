@@ -273,8 +273,10 @@ def test_a_third_of_each_platform_is_held_aside() -> None:
     records += read_outcome_files(sorted((REPO / "outcomes").glob("*/*.yaml")))
     totals: Counter[str] = Counter(item.case.platform for item in records)
     aside: Counter[str] = Counter(item.case.platform for item in records if item.record.holdout)
+    # Records arrive in batches and each batch's new records are split by themselves (a
+    # record never changes side), so a platform's share can be off a third by one record.
     for platform, total in totals.items():
-        assert aside[platform] == round(total / 3), platform
+        assert abs(aside[platform] - total / 3) <= 1, platform
 
 
 def test_bundled_predictions_carry_their_likelihood() -> None:
