@@ -21,6 +21,7 @@ from refundrules._case import (
 )
 from refundrules._case_file import load_case
 from refundrules._conditions import AllOf, AnyOf, Leaf
+from refundrules._explain import ConditionCheck, Explanation, RuleExplanation
 from refundrules._fact_kinds import (
     AnchorReachedFact,
     CaseCountFact,
@@ -165,6 +166,7 @@ __all__ = [
     "CompensationClaim",
     "CompensationEffect",
     "CompensationKind",
+    "ConditionCheck",
     "Deadline",
     "DeadlineEffect",
     "EarlierRequest",
@@ -185,6 +187,7 @@ __all__ = [
     "EvidenceCountFact",
     "EvidenceHeldFact",
     "EvidenceKind",
+    "Explanation",
     "ForbiddenTransition",
     "GoodsCondition",
     "InForce",
@@ -233,6 +236,7 @@ __all__ = [
     "ResolutionPolicy",
     "ReturnShippingPayer",
     "ReturnTerm",
+    "RuleExplanation",
     "RulePack",
     "RulePackError",
     "RuleSpec",

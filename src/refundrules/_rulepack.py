@@ -33,7 +33,9 @@ from refundrules._case import Case
 from refundrules._case_file import load_case
 from refundrules._conditions import referenced_facts
 from refundrules._engine import EngineRule, RuleCompileError, RuleEngine, check_rules
+from refundrules._explain import Explanation, explain_prediction
 from refundrules._facts import FactSpec, FactValue, case_at, derive_facts
+from refundrules._i18n import choose_language
 from refundrules._loader import (
     CheckedProperty,
     CheckedRule,
@@ -367,6 +369,16 @@ class PackVersion:
         )
 
 
+    def explain(
+        self, case: Case, as_of: datetime | None = None, *, language: str | None = None
+    ) -> Explanation:
+        """Why ``case`` ends as predicted under this version: see :meth:`RulePack.explain`."""
+        moment = _as_of(as_of)
+        prediction = self.predict(case, moment)
+        chosen = choose_language(language, self.profile.defaults.languages)
+        return explain_prediction(self, prediction, self.facts(case, moment), chosen)
+
+
 def _as_of(as_of: datetime | None) -> datetime:
     return datetime.now(UTC) if as_of is None else as_of
 
@@ -611,6 +623,32 @@ class RulePack:
         predicted = classify(prediction, self.profile.policy, case.order.paid_amount)
         found = likelihood_for(self._likelihood_table(), prediction.resolution.rule_id, predicted)
         return prediction.model_copy(update={"likelihood": found})
+
+    def explain(
+        self,
+        case: Case,
+        as_of: datetime | None = None,
+        *,
+        version: str | None = None,
+        language: str | None = None,
+    ) -> Explanation:
+        """Why ``case`` ends as predicted at ``as_of``: the deciding rules, the shadowed ones
+        and the near misses (rules with another outcome that fail on few conditions), each
+        condition with the fact value read and pass/fail, in ``language`` (``en``/``zh``;
+        default the profile's first) and in every language (``texts``). durable-rules
+        decides; the explanation annotates the same compiled conditions.
+
+        >>> pack = load_rule_pack("pinduoduo")
+        >>> case = pack.load_case("examples/01_awaiting_seller.yaml")
+        >>> found = pack.explain(case, as_of=datetime.fromisoformat("2025-03-05T12:00:00+08:00"))
+        >>> found.deciding[0].conditions[0].passed
+        True
+        """
+        chosen, warnings = self._choose(case, version)
+        moment = _as_of(as_of)
+        prediction = chosen.predict(case, moment, warnings=warnings)
+        language_ = choose_language(language, self.profile.defaults.languages)
+        return explain_prediction(chosen, prediction, chosen.facts(case, moment), language_)
 
 
 def _check_cited_outcomes(
