@@ -128,6 +128,7 @@ from refundrules._vocabulary import (
     SellerRefusalReason,
     Stage,
 )
+from refundrules._what_if import ActionOutcome, SellerAction, SellerCost, WhatIf
 from refundrules.exceptions import (
     CaseError,
     EngineError,
@@ -140,6 +141,7 @@ from refundrules.exceptions import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActionOutcome",
     "AllOf",
     "Alternative",
     "AnchorReachedFact",
@@ -242,7 +244,9 @@ __all__ = [
     "RuleSpec",
     "Sanction",
     "SanctionEffect",
+    "SellerAction",
     "SellerConsequences",
+    "SellerCost",
     "SellerRefusalReason",
     "ShareFact",
     "SourceCitation",
@@ -254,6 +258,7 @@ __all__ = [
     "Titles",
     "TotalMetric",
     "VersionDefinition",
+    "WhatIf",
     "load_case",
     "load_rule_pack",
     "render_text",

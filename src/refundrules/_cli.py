@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from refundrules import _cli_explain
+from refundrules import _cli_explain, _cli_what_if
 from refundrules._case_file import load_case
+from refundrules._i18n import print_json, safe_print
 from refundrules._loader import bundled_examples_root, bundled_pack_names
 from refundrules._messages import NAIVE_TIME
 from refundrules._report import render_text
@@ -86,9 +87,9 @@ def _command_predict(args: argparse.Namespace) -> int:
             )
     prediction = pack.predict(case, _parse_as_of(as_of), version=args.pack_version)
     if args.format == "json":
-        print(prediction.model_dump_json(indent=2))
+        print_json(prediction.model_dump_json(indent=2))
     else:
-        print(render_text(prediction))
+        safe_print(render_text(prediction))
     return EXIT_OK
 
 
@@ -394,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--format", choices=("text", "json"), default="text")
     calibrate.set_defaults(handler=_command_calibrate)
     _cli_explain.register(commands)
+    _cli_what_if.register(commands)
     return parser
 
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from refundrules._cli_case import add_case_arguments, case_pack_as_of
-from refundrules._i18n import safe_print
+from refundrules._i18n import print_json, safe_print
 
 __all__ = ["register"]
 
@@ -15,7 +15,7 @@ def _command(args: argparse.Namespace) -> int:
     pack, case, as_of = case_pack_as_of(args)
     explanation = pack.explain(case, as_of, language=args.lang)
     if args.format == "json":
-        safe_print(explanation.model_dump_json(indent=2))
+        print_json(explanation.model_dump_json(indent=2))
     else:
         safe_print(explanation.text)
     return 0

@@ -12,6 +12,7 @@ language); every platform word (rule titles, actions, fact meanings) comes from 
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from typing import Literal, TextIO
@@ -24,6 +25,7 @@ __all__ = [
     "choose_language",
     "local_time",
     "op_words",
+    "print_json",
     "safe_print",
     "show_value",
 ]
@@ -84,3 +86,15 @@ def safe_print(text: str, stream: TextIO | None = None) -> None:
     encoding = getattr(out, "encoding", None) or "utf-8"
     printable = text.encode(encoding, errors="backslashreplace").decode(encoding)
     print(printable, file=out)
+
+
+def print_json(text: str, stream: TextIO | None = None) -> None:
+    """Print a JSON document; as ASCII escapes (still valid JSON) where the terminal cannot
+    encode a character."""
+    out = sys.stdout if stream is None else stream
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        text = json.dumps(json.loads(text), indent=2, ensure_ascii=True)
+    print(text, file=out)

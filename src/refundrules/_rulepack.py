@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -51,6 +51,7 @@ from refundrules._outcomes import LoadedOutcome, read_outcome_files
 from refundrules._pack_model import PackManifest, Parameter
 from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
 from refundrules._profile import PlatformProfile
+from refundrules._what_if import WhatIf, what_if
 from refundrules.exceptions import CaseError, EngineError, EvaluationError, RulePackError
 
 __all__ = ["PackVersion", "RulePack", "load_rule_pack"]
@@ -368,7 +369,6 @@ class PackVersion:
             warnings=warnings,
         )
 
-
     def explain(
         self, case: Case, as_of: datetime | None = None, *, language: str | None = None
     ) -> Explanation:
@@ -649,6 +649,27 @@ class RulePack:
         prediction = chosen.predict(case, moment, warnings=warnings)
         language_ = choose_language(language, self.profile.defaults.languages)
         return explain_prediction(chosen, prediction, chosen.facts(case, moment), language_)
+
+    def what_if(
+        self,
+        case: Case,
+        actions: Sequence[str] | None = None,
+        *,
+        as_of: datetime | None = None,
+        language: str | None = None,
+    ) -> WhatIf:
+        """Each seller action allowed at the case's stage (the pack's ``seller_actions.yaml``;
+        or only those whose id or kind is in ``actions``), applied as a hypothetical event at
+        ``as_of``, with its prediction and its cost to the store, cheapest first.
+
+        >>> pack = load_rule_pack("pinduoduo")
+        >>> case = pack.load_case("examples/01_awaiting_seller.yaml")
+        >>> found = pack.what_if(case, as_of=datetime.fromisoformat("2025-03-05T12:00:00+08:00"))
+        >>> found.recommended == found.outcomes[0].action.id
+        True
+        """
+        language_ = choose_language(language, self.profile.defaults.languages)
+        return what_if(self, case, _as_of(as_of), language_, actions)
 
 
 def _check_cited_outcomes(
