@@ -43,6 +43,7 @@ from refundrules._fact_kinds import (
     ReplyStateFact,
     ShareFact,
 )
+from refundrules._graph import FlowEdge, PackFlow, draw_flow, pack_flow
 from refundrules._loader import (
     CheckedProperty,
     CheckedRule,
@@ -112,6 +113,7 @@ from refundrules._profile import (
 )
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
+from refundrules._timeline import Timeline, TimelineEntry, draw_timeline
 from refundrules._vocabulary import (
     CompensationKind,
     EarlierRequestOutcome,
@@ -190,6 +192,7 @@ __all__ = [
     "EvidenceHeldFact",
     "EvidenceKind",
     "Explanation",
+    "FlowEdge",
     "ForbiddenTransition",
     "GoodsCondition",
     "InForce",
@@ -207,6 +210,7 @@ __all__ = [
     "OutcomeRecord",
     "OutcomeSource",
     "PackDefinition",
+    "PackFlow",
     "PackManifest",
     "PackRef",
     "PackTest",
@@ -255,11 +259,16 @@ __all__ = [
     "StoreMetricInput",
     "StoreProfile",
     "TestExpectation",
+    "Timeline",
+    "TimelineEntry",
     "Titles",
     "TotalMetric",
     "VersionDefinition",
     "WhatIf",
+    "draw_flow",
+    "draw_timeline",
     "load_case",
     "load_rule_pack",
+    "pack_flow",
     "render_text",
 ]

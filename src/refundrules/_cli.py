@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from refundrules import _cli_explain, _cli_what_if
+from refundrules import _cli_explain, _cli_graph, _cli_timeline, _cli_what_if
 from refundrules._case_file import load_case
 from refundrules._i18n import print_json, safe_print
 from refundrules._loader import bundled_examples_root, bundled_pack_names
@@ -396,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.set_defaults(handler=_command_calibrate)
     _cli_explain.register(commands)
     _cli_what_if.register(commands)
+    _cli_timeline.register(commands)
+    _cli_graph.register(commands)
     return parser
 
 

@@ -51,6 +51,7 @@ from refundrules._outcomes import LoadedOutcome, read_outcome_files
 from refundrules._pack_model import PackManifest, Parameter
 from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
 from refundrules._profile import PlatformProfile
+from refundrules._timeline import Timeline, build_timeline
 from refundrules._what_if import WhatIf, what_if
 from refundrules.exceptions import CaseError, EngineError, EvaluationError, RulePackError
 
@@ -670,6 +671,16 @@ class RulePack:
         """
         language_ = choose_language(language, self.profile.defaults.languages)
         return what_if(self, case, _as_of(as_of), language_, actions)
+
+    def timeline(
+        self, case: Case, as_of: datetime | None = None, *, language: str | None = None
+    ) -> Timeline:
+        """What happened in ``case`` up to ``as_of`` and the deadlines still running, in order,
+        each with what happens when it passes (draw it with :func:`draw_timeline`)."""
+        moment = _as_of(as_of)
+        prediction = self.predict(case, moment, likelihood=False)
+        language_ = choose_language(language, self.profile.defaults.languages)
+        return build_timeline(case, prediction, self.profile.defaults.timezone, language_)
 
 
 def _check_cited_outcomes(
