@@ -925,9 +925,7 @@ def test_same_pack_loaded_twice_and_close_frees_it(pdd: RulePack) -> None:
     case = _case("twice")
     as_of = _hours_after_request(28)
     assert first.predict(case, as_of) == second.predict(case, as_of) == pdd.predict(case, as_of)
-    assert set(first.latest._compiled().decision._names).isdisjoint(
-        second.latest._compiled().decision._names
-    )
+    assert set(first.latest._compiled().decision._names).isdisjoint(second.latest._compiled().decision._names)
 
     engine = first.latest._compiled().decision
     host = engine._host

@@ -20,7 +20,7 @@ CLI = [sys.executable, "-m", "refundrules"]
 def console_block(document: str, command: str) -> str:
     """The documented output of ``$ command`` (up to the end of its block)."""
     start = document.index(f"$ {command}\n") + len(command) + 3
-    return document[start : document.index("```", start)].rstrip("\n")
+    return document[start:document.index("```", start)].rstrip("\n")
 
 
 def run(args: list[str], cwd: Path) -> tuple[int, str]:
@@ -57,17 +57,8 @@ def test_tutorial_allow_makes_the_diff_pass(workspace: Path) -> None:
         "--allow 'stage:*->closed' --allow 'partial_refund->return_and_refund'"
     )
     expected = console_block(TUTORIAL, command)
-    args = [
-        "diff",
-        "pinduoduo",
-        "my-pack",
-        "--examples",
-        "200",
-        "--allow",
-        "stage:*->closed",
-        "--allow",
-        "partial_refund->return_and_refund",
-    ]
+    args = ["diff", "pinduoduo", "my-pack", "--examples", "200",
+            "--allow", "stage:*->closed", "--allow", "partial_refund->return_and_refund"]
     code, out = run(args, workspace)
     assert code == 0
     assert f"{out}\n[exit {code}]" == expected  # the whole output, as shown
@@ -79,23 +70,15 @@ def test_tutorial_validate_output_is_real(workspace: Path) -> None:
 
 
 def test_readme_example_output_is_real() -> None:
-    block = README[README.index("```text\n") + 8 :]
-    documented = block[: block.index("\n...\n")]
-    code, out = run(
-        [
-            "predict",
-            "examples/06_platform_reviewing_low_value.yaml",
-            "--as-of",
-            "2025-04-17T15:00:00+08:00",
-        ],
-        ROOT,
-    )
+    block = README[README.index("```text\n") + 8:]
+    documented = block[:block.index("\n...\n")]
+    code, out = run(["predict", "examples/06_platform_reviewing_low_value.yaml",
+                     "--as-of", "2025-04-17T15:00:00+08:00"], ROOT)
     assert code == 0 and out.startswith(documented)
 
 
-def test_readme_python_snippet_runs(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_readme_python_snippet_runs(capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
     snippet = re.search(r"```python\n(.*?)```", README, re.S)
     assert snippet is not None
     monkeypatch.chdir(ROOT)
@@ -129,7 +112,8 @@ def test_tutorial_property_and_broken_priority(workspace: Path) -> None:
     broken = workspace / "broken-pack"
     shutil.copytree(workspace / "my-pack", broken)
     properties = broken / "properties.yaml"
-    properties.write_text(properties.read_text(encoding="utf-8") + PROPERTY_STEP, encoding="utf-8")
+    properties.write_text(properties.read_text(encoding="utf-8") + PROPERTY_STEP,
+                          encoding="utf-8")
     rulings = broken / "rules" / "40_intervention.yaml"
     rulings.write_text(
         rulings.read_text(encoding="utf-8").replace("    priority: 102\n", "    priority: 1102\n"),

@@ -113,6 +113,7 @@ from refundrules._profile import (
 )
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
+from refundrules._smallest_change import SmallestChange
 from refundrules._timeline import Timeline, TimelineEntry, draw_timeline
 from refundrules._vocabulary import (
     CompensationKind,
@@ -253,6 +254,7 @@ __all__ = [
     "SellerCost",
     "SellerRefusalReason",
     "ShareFact",
+    "SmallestChange",
     "SourceCitation",
     "SourceEntry",
     "Stage",

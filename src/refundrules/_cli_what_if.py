@@ -13,6 +13,13 @@ __all__ = ["register"]
 
 def _command(args: argparse.Namespace) -> int:
     pack, case, as_of = case_pack_as_of(args)
+    if args.target is not None:
+        change = pack.smallest_change(case, args.target, as_of=as_of, language=args.lang)
+        if args.format == "json":
+            print_json(change.model_dump_json(indent=2))
+        else:
+            safe_print(change.text)
+        return 0
     found = pack.what_if(case, args.action or None, as_of=as_of, language=args.lang)
     if args.format == "json":
         print_json(found.model_dump_json(indent=2))
@@ -32,5 +39,11 @@ def register(commands: Any) -> None:
         metavar="ID",
         help="try only this action (an id such as refuse:package_opened, or a kind such as "
         "refuse; repeatable)",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="RESOLUTION",
+        help="instead: the smallest set of seller actions that reaches this resolution "
+        "(e.g. request_rejected), or that none within the pack does",
     )
     parser.set_defaults(handler=_command)

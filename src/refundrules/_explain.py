@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,14 +28,30 @@ from refundrules._fact_spec import FactSpec, FactValue
 from refundrules._i18n import LANGUAGES, Language, both, local_time, op_words, show_value
 from refundrules._loader import CheckedRule
 from refundrules._prediction import PackRef, Prediction
+from refundrules._profile import PlatformProfile
 
-if TYPE_CHECKING:
-    from refundrules._rulepack import PackVersion
-
-__all__ = ["ConditionCheck", "Explanation", "RuleExplanation", "explain_prediction"]
+__all__ = [
+    "ConditionCheck",
+    "ExplainedVersion",
+    "Explanation",
+    "RuleExplanation",
+    "explain_prediction",
+]
 
 NEAR_MISS_MAX_FAILED = 2
 NEAR_MISS_LIMIT = 5
+
+
+class ExplainedVersion(Protocol):
+    """What explaining needs of a pack version (a :class:`refundrules.PackVersion`)."""
+
+    @property
+    def profile(self) -> PlatformProfile: ...
+
+    @property
+    def rules(self) -> tuple[CheckedRule, ...]: ...
+
+    def rule(self, rule_id: str) -> CheckedRule: ...
 
 
 class _Out(BaseModel):
@@ -242,7 +258,7 @@ def _nearness(rule: RuleExplanation) -> tuple[int, int, int, int]:
 
 
 def explain_prediction(
-    version: PackVersion,
+    version: ExplainedVersion,
     prediction: Prediction,
     facts: Mapping[str, FactValue],
     language: Language,

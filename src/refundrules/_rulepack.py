@@ -51,7 +51,9 @@ from refundrules._outcomes import LoadedOutcome, read_outcome_files
 from refundrules._pack_model import PackManifest, Parameter
 from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
 from refundrules._profile import PlatformProfile
+from refundrules._smallest_change import SmallestChange, smallest_change
 from refundrules._timeline import Timeline, build_timeline
+from refundrules._vocabulary import Resolution
 from refundrules._what_if import WhatIf, what_if
 from refundrules.exceptions import CaseError, EngineError, EvaluationError, RulePackError
 
@@ -681,6 +683,28 @@ class RulePack:
         prediction = self.predict(case, moment, likelihood=False)
         language_ = choose_language(language, self.profile.defaults.languages)
         return build_timeline(case, prediction, self.profile.defaults.timezone, language_)
+
+    def smallest_change(
+        self,
+        case: Case,
+        target: Resolution | str,
+        *,
+        as_of: datetime | None = None,
+        language: str | None = None,
+    ) -> SmallestChange:
+        """The fewest seller actions (of the pack's ``seller_actions.yaml``, or letting the
+        seller's deadline pass; at most two) after which ``case`` is predicted to end in
+        ``target``, or an answer saying that none within the pack does.
+
+        Raises :class:`CaseError` (field ``target``) for an unknown resolution.
+        """
+        try:
+            wanted = Resolution(target)
+        except ValueError as exc:
+            known = ", ".join(item.value for item in Resolution)
+            raise CaseError([("target", f"{target!r} is not a resolution ({known})")]) from exc
+        language_ = choose_language(language, self.profile.defaults.languages)
+        return smallest_change(self, case, wanted, _as_of(as_of), language_)
 
 
 def _check_cited_outcomes(

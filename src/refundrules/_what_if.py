@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -38,12 +38,10 @@ from refundrules._profile import PlatformProfile
 from refundrules._vocabulary import ReturnShippingPayer, Stage
 from refundrules.exceptions import CaseError, RulePackError
 
-if TYPE_CHECKING:
-    from refundrules._rulepack import RulePack
-
 __all__ = [
     "ACTIONS_FILE",
     "ActionOutcome",
+    "PackForActions",
     "SellerAction",
     "SellerCost",
     "WhatIf",
@@ -54,6 +52,27 @@ __all__ = [
 ACTIONS_FILE = "seller_actions.yaml"
 DO_NOTHING = "do_nothing"
 _CENT = Decimal("0.01")
+
+
+class PackForActions(Protocol):
+    """What trying seller actions needs of a pack family (a :class:`refundrules.RulePack`)."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def profile(self) -> PlatformProfile: ...
+
+    def predict(
+        self,
+        case: Case,
+        as_of: datetime | None = None,
+        *,
+        version: str | None = None,
+        likelihood: bool = True,
+    ) -> Prediction: ...
+
+    def load_case(self, source: str | Path | Mapping[str, Any]) -> Case: ...
 
 
 class _Spec(BaseModel):
@@ -374,7 +393,7 @@ def _do_nothing_time(prediction: Prediction, as_of: datetime) -> datetime:
     return min(due) + timedelta(minutes=1) if due else as_of
 
 
-def _with(case: Case, action: SellerAction, pack: RulePack) -> Case:
+def _with(case: Case, action: SellerAction, pack: PackForActions) -> Case:
     data = case.model_dump(mode="json")
     if action.event is not None:
         data["timeline"] = [*data.get("timeline", []), action.event]
@@ -384,7 +403,7 @@ def _with(case: Case, action: SellerAction, pack: RulePack) -> Case:
 
 
 def what_if(
-    pack: RulePack,
+    pack: PackForActions,
     case: Case,
     as_of: datetime,
     language: Language,
