@@ -1,7 +1,7 @@
 """Run the examples in the user documentation and check that what they show is real.
 
-Covered files: docs/concepts.md, docs/case-format.md, docs/rule-packs.md, docs/cli.md and
-docs/python-api.md. Conventions for their fenced blocks:
+Covered files: docs/concepts.md, docs/case-format.md, docs/rule-packs.md, docs/cli.md,
+docs/python-api.md and docs/explain.md. Conventions for their fenced blocks:
 
 ``console``
     A line starting with ``$ `` is a command; the lines after it, up to the next command, are
@@ -52,7 +52,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-DOC_FILES = ("concepts.md", "case-format.md", "rule-packs.md", "cli.md", "python-api.md")
+DOC_FILES = (
+    "concepts.md",
+    "case-format.md",
+    "rule-packs.md",
+    "cli.md",
+    "python-api.md",
+    "explain.md",
+)
 SESSION_DOCS = ("tutorial-change-a-rule.md",)
 BIN = Path(sys.executable).parent
 LINKED = ("examples", "rules", "tests")

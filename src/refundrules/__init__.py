@@ -21,6 +21,7 @@ from refundrules._case import (
 )
 from refundrules._case_file import load_case
 from refundrules._conditions import AllOf, AnyOf, Leaf
+from refundrules._explain import ConditionCheck, Explanation, RuleExplanation
 from refundrules._fact_kinds import (
     AnchorReachedFact,
     CaseCountFact,
@@ -42,6 +43,7 @@ from refundrules._fact_kinds import (
     ReplyStateFact,
     ShareFact,
 )
+from refundrules._graph import FlowEdge, PackFlow, draw_flow, pack_flow
 from refundrules._loader import (
     CheckedProperty,
     CheckedRule,
@@ -111,6 +113,8 @@ from refundrules._profile import (
 )
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
+from refundrules._smallest_change import SmallestChange
+from refundrules._timeline import Timeline, TimelineEntry, draw_timeline
 from refundrules._vocabulary import (
     CompensationKind,
     EarlierRequestOutcome,
@@ -127,6 +131,7 @@ from refundrules._vocabulary import (
     SellerRefusalReason,
     Stage,
 )
+from refundrules._what_if import ActionOutcome, SellerAction, SellerCost, WhatIf
 from refundrules.exceptions import (
     CaseError,
     EngineError,
@@ -139,6 +144,7 @@ from refundrules.exceptions import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActionOutcome",
     "AllOf",
     "Alternative",
     "AnchorReachedFact",
@@ -165,6 +171,7 @@ __all__ = [
     "CompensationClaim",
     "CompensationEffect",
     "CompensationKind",
+    "ConditionCheck",
     "Deadline",
     "DeadlineEffect",
     "EarlierRequest",
@@ -185,6 +192,8 @@ __all__ = [
     "EvidenceCountFact",
     "EvidenceHeldFact",
     "EvidenceKind",
+    "Explanation",
+    "FlowEdge",
     "ForbiddenTransition",
     "GoodsCondition",
     "InForce",
@@ -202,6 +211,7 @@ __all__ = [
     "OutcomeRecord",
     "OutcomeSource",
     "PackDefinition",
+    "PackFlow",
     "PackManifest",
     "PackRef",
     "PackTest",
@@ -233,24 +243,34 @@ __all__ = [
     "ResolutionPolicy",
     "ReturnShippingPayer",
     "ReturnTerm",
+    "RuleExplanation",
     "RulePack",
     "RulePackError",
     "RuleSpec",
     "Sanction",
     "SanctionEffect",
+    "SellerAction",
     "SellerConsequences",
+    "SellerCost",
     "SellerRefusalReason",
     "ShareFact",
+    "SmallestChange",
     "SourceCitation",
     "SourceEntry",
     "Stage",
     "StoreMetricInput",
     "StoreProfile",
     "TestExpectation",
+    "Timeline",
+    "TimelineEntry",
     "Titles",
     "TotalMetric",
     "VersionDefinition",
+    "WhatIf",
+    "draw_flow",
+    "draw_timeline",
     "load_case",
     "load_rule_pack",
+    "pack_flow",
     "render_text",
 ]

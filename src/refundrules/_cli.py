@@ -12,13 +12,14 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from refundrules import _cli_explain, _cli_graph, _cli_timeline, _cli_what_if
 from refundrules._case_file import load_case
+from refundrules._cli_case import AS_OF_FILE, example_as_of, parse_as_of
+from refundrules._i18n import print_json, safe_print
 from refundrules._loader import bundled_examples_root, bundled_pack_names
-from refundrules._messages import NAIVE_TIME
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._schema import SCHEMA_KINDS, json_schema
@@ -37,35 +38,6 @@ EXIT_BAD_PACK = 4
 EXIT_EVALUATION = 5
 
 
-def _parse_as_of(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise CaseError([("as_of", f"not an ISO 8601 time: {text!r}")]) from exc
-    if moment.tzinfo is None:
-        raise CaseError([("as_of", NAIVE_TIME)])
-    return moment
-
-
-AS_OF_FILE = "as_of.json"
-
-
-def _example_as_of(case_file: str) -> str | None:
-    """The as-of time ``as_of.json`` beside a case file gives it (how the examples carry theirs)."""
-    path = Path(case_file)
-    index = path.parent / AS_OF_FILE
-    if not index.is_file():
-        return None
-    try:
-        times = json.loads(index.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CaseError([("as_of", f"cannot read {index}: {exc}")]) from exc
-    found = times.get(path.name) if isinstance(times, dict) else None
-    return found if isinstance(found, str) else None
-
-
 def _command_predict(args: argparse.Namespace) -> int:
     if args.pack:
         pack = load_rule_pack(args.pack)
@@ -75,17 +47,17 @@ def _command_predict(args: argparse.Namespace) -> int:
         pack = load_rule_pack(case.platform)
     as_of = args.as_of
     if as_of is None:
-        as_of = _example_as_of(args.case_file)
+        as_of = example_as_of(args.case_file)
         if as_of is not None:
             print(
                 f"as of {as_of} (from {AS_OF_FILE} beside the case; --as-of overrides)",
                 file=sys.stderr,
             )
-    prediction = pack.predict(case, _parse_as_of(as_of), version=args.pack_version)
+    prediction = pack.predict(case, parse_as_of(as_of), version=args.pack_version)
     if args.format == "json":
-        print(prediction.model_dump_json(indent=2))
+        print_json(prediction.model_dump_json(indent=2))
     else:
-        print(render_text(prediction))
+        safe_print(render_text(prediction))
     return EXIT_OK
 
 
@@ -390,6 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("pack", metavar="PACK")
     calibrate.add_argument("--format", choices=("text", "json"), default="text")
     calibrate.set_defaults(handler=_command_calibrate)
+    _cli_explain.register(commands)
+    _cli_what_if.register(commands)
+    _cli_timeline.register(commands)
+    _cli_graph.register(commands)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Optional dependencies: the tools for rule authors need Hypothesis; predicting does not."""
+"""Optional dependencies: the tools for rule authors need Hypothesis, pictures need matplotlib;
+predicting needs neither."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import importlib.util
 
 from refundrules.exceptions import MissingExtraError
 
-__all__ = ["require_hypothesis"]
+__all__ = ["require_hypothesis", "require_matplotlib"]
 
 
 def require_hypothesis(feature: str) -> None:
@@ -17,3 +18,13 @@ def require_hypothesis(feature: str) -> None:
         found = False
     if not found:
         raise MissingExtraError(feature, module="hypothesis", extra="authoring")
+
+
+def require_matplotlib(feature: str) -> None:
+    """Raise :class:`MissingExtraError` naming ``feature`` unless matplotlib can be imported."""
+    try:
+        found = importlib.util.find_spec("matplotlib") is not None
+    except ValueError:  # a module set to None in sys.modules
+        found = False
+    if not found:
+        raise MissingExtraError(feature, module="matplotlib", extra="plot")

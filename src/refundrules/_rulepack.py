@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,7 +33,9 @@ from refundrules._case import Case
 from refundrules._case_file import load_case
 from refundrules._conditions import referenced_facts
 from refundrules._engine import EngineRule, RuleCompileError, RuleEngine, check_rules
+from refundrules._explain import Explanation, explain_prediction
 from refundrules._facts import FactSpec, FactValue, case_at, derive_facts
+from refundrules._i18n import choose_language
 from refundrules._loader import (
     CheckedProperty,
     CheckedRule,
@@ -49,6 +51,10 @@ from refundrules._outcomes import LoadedOutcome, read_outcome_files
 from refundrules._pack_model import PackManifest, Parameter
 from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
 from refundrules._profile import PlatformProfile
+from refundrules._smallest_change import SmallestChange, smallest_change
+from refundrules._timeline import Timeline, build_timeline
+from refundrules._vocabulary import Resolution
+from refundrules._what_if import WhatIf, what_if
 from refundrules.exceptions import CaseError, EngineError, EvaluationError, RulePackError
 
 __all__ = ["PackVersion", "RulePack", "load_rule_pack"]
@@ -366,6 +372,15 @@ class PackVersion:
             warnings=warnings,
         )
 
+    def explain(
+        self, case: Case, as_of: datetime | None = None, *, language: str | None = None
+    ) -> Explanation:
+        """Why ``case`` ends as predicted under this version: see :meth:`RulePack.explain`."""
+        moment = _as_of(as_of)
+        prediction = self.predict(case, moment)
+        chosen = choose_language(language, self.profile.defaults.languages)
+        return explain_prediction(self, prediction, self.facts(case, moment), chosen)
+
 
 def _as_of(as_of: datetime | None) -> datetime:
     return datetime.now(UTC) if as_of is None else as_of
@@ -611,6 +626,85 @@ class RulePack:
         predicted = classify(prediction, self.profile.policy, case.order.paid_amount)
         found = likelihood_for(self._likelihood_table(), prediction.resolution.rule_id, predicted)
         return prediction.model_copy(update={"likelihood": found})
+
+    def explain(
+        self,
+        case: Case,
+        as_of: datetime | None = None,
+        *,
+        version: str | None = None,
+        language: str | None = None,
+    ) -> Explanation:
+        """Why ``case`` ends as predicted at ``as_of``: the deciding rules, the shadowed ones
+        and the near misses (rules with another outcome that fail on few conditions), each
+        condition with the fact value read and pass/fail, in ``language`` (``en``/``zh``;
+        default the profile's first) and in every language (``texts``). durable-rules
+        decides; the explanation annotates the same compiled conditions.
+
+        >>> pack = load_rule_pack("pinduoduo")
+        >>> case = pack.load_case("examples/01_awaiting_seller.yaml")
+        >>> found = pack.explain(case, as_of=datetime.fromisoformat("2025-03-05T12:00:00+08:00"))
+        >>> found.deciding[0].conditions[0].passed
+        True
+        """
+        chosen, warnings = self._choose(case, version)
+        moment = _as_of(as_of)
+        prediction = chosen.predict(case, moment, warnings=warnings)
+        language_ = choose_language(language, self.profile.defaults.languages)
+        return explain_prediction(chosen, prediction, chosen.facts(case, moment), language_)
+
+    def what_if(
+        self,
+        case: Case,
+        actions: Sequence[str] | None = None,
+        *,
+        as_of: datetime | None = None,
+        language: str | None = None,
+    ) -> WhatIf:
+        """Each seller action allowed at the case's stage (the pack's ``seller_actions.yaml``;
+        or only those whose id or kind is in ``actions``), applied as a hypothetical event at
+        ``as_of``, with its prediction and its cost to the store, cheapest first.
+
+        >>> pack = load_rule_pack("pinduoduo")
+        >>> case = pack.load_case("examples/01_awaiting_seller.yaml")
+        >>> found = pack.what_if(case, as_of=datetime.fromisoformat("2025-03-05T12:00:00+08:00"))
+        >>> found.recommended == found.outcomes[0].action.id
+        True
+        """
+        language_ = choose_language(language, self.profile.defaults.languages)
+        return what_if(self, case, _as_of(as_of), language_, actions)
+
+    def timeline(
+        self, case: Case, as_of: datetime | None = None, *, language: str | None = None
+    ) -> Timeline:
+        """What happened in ``case`` up to ``as_of`` and the deadlines still running, in order,
+        each with what happens when it passes (draw it with :func:`draw_timeline`)."""
+        moment = _as_of(as_of)
+        prediction = self.predict(case, moment, likelihood=False)
+        language_ = choose_language(language, self.profile.defaults.languages)
+        return build_timeline(case, prediction, self.profile.defaults.timezone, language_)
+
+    def smallest_change(
+        self,
+        case: Case,
+        target: Resolution | str,
+        *,
+        as_of: datetime | None = None,
+        language: str | None = None,
+    ) -> SmallestChange:
+        """The fewest seller actions (of the pack's ``seller_actions.yaml``, or letting the
+        seller's deadline pass; at most two) after which ``case`` is predicted to end in
+        ``target``, or an answer saying that none within the pack does.
+
+        Raises :class:`CaseError` (field ``target``) for an unknown resolution.
+        """
+        try:
+            wanted = Resolution(target)
+        except ValueError as exc:
+            known = ", ".join(item.value for item in Resolution)
+            raise CaseError([("target", f"{target!r} is not a resolution ({known})")]) from exc
+        language_ = choose_language(language, self.profile.defaults.languages)
+        return smallest_change(self, case, wanted, _as_of(as_of), language_)
 
 
 def _check_cited_outcomes(

@@ -136,7 +136,9 @@ def check_isolation(
 
 
 def check_explanations_agree(pack: Packish, case: Case, as_of: datetime) -> None:
-    """Our explanation evaluator agrees with durable-rules on which decision rules fire."""
+    """Our explanation evaluator agrees with durable-rules on which decision rules fire, and
+    ``explain`` names the prediction's deciding rules (every condition met) and near misses
+    that did not fire."""
     version = pack.version_for(case) if isinstance(pack, RulePack) else pack
     facts = version.facts(case, as_of)
     fired = set(version.fire(facts))
@@ -149,4 +151,27 @@ def check_explanations_agree(pack: Packish, case: Case, as_of: datetime) -> None
                 f"explanation: {_label(case, as_of)}: rule {rule.spec.id!r} "
                 f"{'fired' if rule.spec.id in fired else 'did not fire'} in the engine but the "
                 f"explanation says it {'holds' if explained else 'does not hold'}"
+            )
+    explanation = version.explain(case, as_of)
+    decided = [
+        reason.rule_id
+        for reason in version.predict(case, as_of).reasons
+        if reason.role == "decided"
+    ]
+    if [shown.rule_id for shown in explanation.deciding] != decided:
+        raise InvariantError(
+            f"explanation: {_label(case, as_of)}: explains {explanation.deciding!r} as deciding, "
+            f"the prediction's deciding rules are {decided}"
+        )
+    for shown in explanation.deciding:
+        if not all(check.passed for check in shown.conditions):
+            raise InvariantError(
+                f"explanation: {_label(case, as_of)}: deciding rule {shown.rule_id!r} is shown "
+                "with a failing condition"
+            )
+    for near in explanation.near_misses:
+        if near.rule_id in fired or near.failed == 0:
+            raise InvariantError(
+                f"explanation: {_label(case, as_of)}: near miss {near.rule_id!r} fired in the "
+                "engine or fails on no condition"
             )

@@ -1,0 +1,504 @@
+"""What each seller action would lead to, and what it would cost the store.
+
+The actions a seller may take are the pack's data (``seller_actions.yaml`` beside
+``profile.yaml``): which event or evidence each adds, at which stages, with which refusal
+reasons or partial amounts, and how each reads in each language. ``what_if`` applies each
+as a hypothetical event at ``as_of``, predicts the result with the same engine and ranks
+the results by their cost to the seller. "Do nothing" is always tried: the case predicted
+just after the seller's next deadline passes (or at ``as_of`` if none runs).
+
+Ranking (cheapest first): sanctions reached, then a dispute record, then metric changes
+(penalty points, defects), then money paid out (refund + compensation), then goods not
+coming back, then return shipping paid by the seller.
+
+>>> import refundrules
+>>> from datetime import datetime
+>>> pack = refundrules.load_rule_pack("pinduoduo")
+>>> case = refundrules.load_case("examples/01_awaiting_seller.yaml")
+>>> found = pack.what_if(case, as_of=datetime.fromisoformat("2025-03-05T12:00:00+08:00"))
+>>> found.outcomes[0].rank
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from refundrules._case import Case
+from refundrules._i18n import LANGUAGES, Language, local_time
+from refundrules._prediction import PackRef, Prediction
+from refundrules._profile import PlatformProfile
+from refundrules._vocabulary import ReturnShippingPayer, Stage
+from refundrules.exceptions import CaseError, RulePackError
+
+__all__ = [
+    "ACTIONS_FILE",
+    "ActionOutcome",
+    "PackForActions",
+    "SellerAction",
+    "SellerCost",
+    "WhatIf",
+    "read_seller_actions",
+    "what_if",
+]
+
+ACTIONS_FILE = "seller_actions.yaml"
+DO_NOTHING = "do_nothing"
+_CENT = Decimal("0.01")
+
+
+class PackForActions(Protocol):
+    """What trying seller actions needs of a pack family (a :class:`refundrules.RulePack`)."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def profile(self) -> PlatformProfile: ...
+
+    def predict(
+        self,
+        case: Case,
+        as_of: datetime | None = None,
+        *,
+        version: str | None = None,
+        likelihood: bool = True,
+    ) -> Prediction: ...
+
+    def load_case(self, source: str | Path | Mapping[str, Any]) -> Case: ...
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Words(_Spec):
+    """A phrase in English and (optionally) Chinese; ``{term}`` is filled per variant."""
+
+    en: str = Field(min_length=1)
+    zh: str | None = None
+
+    def text(self, language: Language, **values: str) -> str:
+        template = self.zh if language == "zh" and self.zh else self.en
+        return template.format(**values)
+
+
+class ActionSpec(_Spec):
+    """One kind of seller action: an event (``event``) or evidence handed in (``evidence``);
+    ``refusal_reasons`` / ``shares`` (of the requested amount) make one variant each."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Words
+    stages: tuple[Stage, ...] = Field(min_length=1)
+    event: str | None = None
+    refusal_reasons: tuple[str, ...] = ()
+    shares: tuple[float, ...] = ()
+    evidence: tuple[str, ...] = ()
+
+
+class ActionsFile(_Spec):
+    """A pack's ``seller_actions.yaml``; ``compare_with`` names the action every other one is
+    also compared with (besides the cheapest), e.g. agreeing."""
+
+    do_nothing: Words = Words(en="Do nothing", zh="不处理")
+    compare_with: str | None = None
+    actions: tuple[ActionSpec, ...] = ()
+    labels: dict[str, Words] = {}
+
+
+class SellerAction(_Spec):
+    """A concrete action: ``id`` such as ``refuse:package_opened`` or ``partial_refund:50%``,
+    with what it adds to the case at ``as_of`` (a timeline event or a piece of evidence)."""
+
+    id: str
+    kind: str
+    title: str
+    texts: dict[str, str]
+    event: dict[str, str] | None = None
+    evidence: dict[str, str] | None = None
+
+
+class SellerCost(_Spec):
+    """What an outcome costs the store: money out (refund + compensation), whether the goods
+    come back and who pays their postage, the dispute record, each metric's change and the
+    sanctions reached."""
+
+    refund_amount: Decimal
+    compensation: Decimal
+    money: Decimal
+    currency: str
+    goods_returned: bool
+    return_shipping_paid_by: ReturnShippingPayer
+    dispute_record: bool
+    metrics_added: dict[str, float]
+    sanctions: tuple[str, ...]
+
+
+class ActionOutcome(_Spec):
+    """One action's predicted result, its cost, its rank (1 = cheapest) and how it compares
+    with the cheapest (``compared``, in the chosen language; ``compared_texts``, in each)."""
+
+    action: SellerAction
+    rank: int
+    cost: SellerCost
+    prediction: Prediction
+    compared: str
+    compared_texts: dict[str, str]
+    versus: str | None = None
+    versus_texts: dict[str, str] = {}
+
+
+class WhatIf(_Spec):
+    """Every action tried on ``case_id`` at ``as_of``, cheapest first; ``recommended`` is the
+    cheapest action's id (the ranking, not separately written advice)."""
+
+    case_id: str
+    as_of: datetime
+    pack: PackRef
+    language: Language
+    stage: str
+    outcomes: tuple[ActionOutcome, ...]
+    recommended: str
+    text: str
+    texts: dict[str, str]
+
+
+def read_seller_actions(root: Path, profile: PlatformProfile) -> ActionsFile:
+    """The pack's ``seller_actions.yaml`` checked against its profile (none: only "do nothing")."""
+    path = root / ACTIONS_FILE
+    if not path.is_file():
+        return ActionsFile()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        found = ActionsFile.model_validate(raw)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise RulePackError(f"cannot read the seller actions: {exc}", path=str(path)) from exc
+    reasons = set(profile.terms("refusal_reasons"))
+    kinds = set(profile.terms("evidence_kinds"))
+    for spec in found.actions:
+        problems: list[str] = []
+        if (spec.event is None) == (not spec.evidence):
+            problems.append("an action adds either an event or evidence")
+        if spec.event is not None:
+            declared = profile.events.get(spec.event)
+            if declared is None or "seller" not in declared.by:
+                problems.append(f"{spec.event!r} is not an event the seller may do")
+        problems += [
+            f"unknown refusal reason {r!r}" for r in spec.refusal_reasons if r not in reasons
+        ]
+        problems += [f"unknown evidence kind {k!r}" for k in spec.evidence if k not in kinds]
+        if problems:
+            raise RulePackError(
+                f"seller action {spec.id!r}: {'; '.join(problems)}", path=str(path), field=spec.id
+            )
+    return found
+
+
+def _label(found: ActionsFile, term: str, language: Language) -> str:
+    words = found.labels.get(term)
+    return words.text(language) if words is not None else term.replace("_", " ")
+
+
+def _texts(words: Words, found: ActionsFile, **terms: str) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for language in LANGUAGES:
+        values = {key: _label(found, value, language) for key, value in terms.items()}
+        texts[language] = words.text(language, **values)
+    return texts
+
+
+def _money(amount: Decimal) -> str:
+    return str(amount.quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+def seller_actions(
+    found: ActionsFile, case: Case, stage: Stage, as_of: datetime
+) -> Iterator[SellerAction]:
+    """The actions of the pack allowed at ``stage``, each made concrete for ``case``."""
+    at = as_of.isoformat()
+    for spec in found.actions:
+        if stage not in spec.stages:
+            continue
+        if spec.evidence:
+            for kind in spec.evidence:
+                yield SellerAction(
+                    id=f"{spec.id}:{kind}",
+                    kind=spec.id,
+                    title="",
+                    texts=_texts(spec.title, found, evidence_kind=kind),
+                    evidence={"party": "seller", "kind": kind, "submitted_at": at},
+                )
+        elif spec.refusal_reasons:
+            for reason in spec.refusal_reasons:
+                yield SellerAction(
+                    id=f"{spec.id}:{reason}",
+                    kind=spec.id,
+                    title="",
+                    texts=_texts(spec.title, found, refusal_reason=reason),
+                    event={
+                        "at": at,
+                        "actor": "seller",
+                        "kind": str(spec.event),
+                        "refusal_reason": reason,
+                    },
+                )
+        elif spec.shares:
+            for share in spec.shares:
+                amount = _money(case.request.amount * Decimal(str(share)))
+                texts: dict[str, str] = {
+                    language: spec.title.text(language, amount=amount, share=f"{share:.0%}")
+                    for language in LANGUAGES
+                }
+                yield SellerAction(
+                    id=f"{spec.id}:{share:.0%}",
+                    kind=spec.id,
+                    title="",
+                    texts=texts,
+                    event={"at": at, "actor": "seller", "kind": str(spec.event), "amount": amount},
+                )
+        else:
+            yield SellerAction(
+                id=spec.id,
+                kind=spec.id,
+                title="",
+                texts=_texts(spec.title, found),
+                event={"at": at, "actor": "seller", "kind": str(spec.event)},
+            )
+
+
+def _cost(prediction: Prediction, profile: PlatformProfile) -> SellerCost:
+    resolution = prediction.resolution
+    consequences = prediction.seller_consequences
+    compensation = sum(
+        (item.amount for item in consequences.compensation if item.paid_to == "buyer"),
+        Decimal("0.00"),
+    )
+    return SellerCost(
+        refund_amount=resolution.refund_amount,
+        compensation=compensation,
+        money=resolution.refund_amount + compensation,
+        currency=resolution.currency,
+        goods_returned=resolution.outcome in profile.policy.goods_go_back,
+        return_shipping_paid_by=resolution.return_shipping_paid_by,
+        dispute_record=consequences.dispute_record,
+        metrics_added={change.metric: change.added for change in consequences.metrics},
+        sanctions=tuple(sanction.name for sanction in consequences.sanctions),
+    )
+
+
+def _key(cost: SellerCost) -> tuple[int, bool, float, Decimal, bool, bool]:
+    return (
+        len(cost.sanctions),
+        cost.dispute_record,
+        sum(cost.metrics_added.values()),
+        cost.money,
+        not cost.goods_returned,
+        cost.return_shipping_paid_by is ReturnShippingPayer.SELLER,
+    )
+
+
+def _compare(
+    cost: SellerCost, best: SellerCost, best_texts: Mapping[str, str], profile: PlatformProfile
+) -> dict[str, str]:
+    """How much more ``cost`` is than the cheapest action's, in each language."""
+    texts: dict[str, str] = {}
+    for language in LANGUAGES:
+        zh = language == "zh"
+        parts: list[str] = []
+        extra = cost.money - best.money
+        if extra:
+            more = "多" if extra > 0 else "少"
+            parts.append(
+                f"{more}付 {_money(abs(extra))} {cost.currency}"
+                if zh
+                else f"{_money(abs(extra))} {cost.currency} {'more' if extra > 0 else 'less'} paid out"
+            )
+        if cost.dispute_record and not best.dispute_record:
+            parts.append("多一条纠纷记录" if zh else "a dispute on the store's record")
+        for name, added in cost.metrics_added.items():
+            delta = added - best.metrics_added.get(name, 0.0)
+            if delta:
+                title = profile.metrics[name].title
+                shown = (title.zh or title.en) if zh else title.en
+                parts.append(f"{shown} {delta:+g}")
+        new = [name for name in cost.sanctions if name not in best.sanctions]
+        if new:
+            parts.append(("处罚：" if zh else "sanctions: ") + ", ".join(new))
+        if best.goods_returned and not cost.goods_returned:
+            parts.append("货物不退回" if zh else "the goods do not come back")
+        if (
+            cost.return_shipping_paid_by is ReturnShippingPayer.SELLER
+            and best.return_shipping_paid_by is not ReturnShippingPayer.SELLER
+        ):
+            parts.append("商家承担退货运费" if zh else "the seller pays return shipping")
+        reference = best_texts[language]
+        if not parts:
+            texts[language] = (
+                f"与「{reference}」成本相同" if zh else f"costs the same as '{reference}'"
+            )
+        else:
+            joined = ("；" if zh else "; ").join(parts)
+            texts[language] = (
+                f"比「{reference}」：{joined}" if zh else f"compared with '{reference}': {joined}"
+            )
+    return texts
+
+
+def _summary(
+    cost: SellerCost, prediction: Prediction, language: Language, profile: PlatformProfile
+) -> str:
+    zh = language == "zh"
+    resolution = prediction.resolution
+    by = resolution.decided_by
+    outcome = (
+        f"{resolution.outcome.value}（{'最终' if resolution.final else '预测'}，{by}）"
+        if zh
+        else f"{resolution.outcome.value} ({'final' if resolution.final else 'predicted'}, by {by})"
+    )
+    goods = (
+        ("货物退回" if zh else "goods come back")
+        if cost.goods_returned
+        else ("货物不退回" if zh else "goods stay with the buyer")
+    )
+    titles = {name: metric.title for name, metric in profile.metrics.items()}
+    metrics = ", ".join(
+        f"{(titles[name].zh or titles[name].en) if zh else titles[name].en} +{added:g}"
+        for name, added in cost.metrics_added.items()
+        if added
+    )
+    record = ("有纠纷记录" if zh else "dispute record") if cost.dispute_record else ""
+    pending = not resolution.final and by == "buyer"
+    condition = ("需买家接受" if zh else "if the buyer accepts") if pending else ""
+    money = f"{_money(cost.money)} {cost.currency}"
+    items = [outcome, money, condition, goods, record, metrics]
+    if cost.sanctions:
+        items.append(", ".join(cost.sanctions))
+    return ("；" if zh else "; ").join(item for item in items if item)
+
+
+def _do_nothing_time(prediction: Prediction, as_of: datetime) -> datetime:
+    """Just after the seller's next running deadline (what doing nothing lets happen)."""
+    due = [
+        deadline.due_at
+        for deadline in prediction.deadlines
+        if deadline.party == "seller" and deadline.due_at >= as_of
+    ]
+    return min(due) + timedelta(minutes=1) if due else as_of
+
+
+def _with(case: Case, action: SellerAction, pack: PackForActions) -> Case:
+    data = case.model_dump(mode="json")
+    if action.event is not None:
+        data["timeline"] = [*data.get("timeline", []), action.event]
+    if action.evidence is not None:
+        data["evidence"] = [*data.get("evidence", []), action.evidence]
+    return pack.load_case(data)
+
+
+def what_if(
+    pack: PackForActions,
+    case: Case,
+    as_of: datetime,
+    language: Language,
+    actions: Sequence[str] | None = None,
+) -> WhatIf:
+    """Try each seller action (or those whose id or kind is in ``actions``) on ``case``."""
+    now = pack.predict(case, as_of)
+    found = read_seller_actions(pack.root, pack.profile)
+    tried: list[tuple[SellerAction, Prediction]] = []
+    nothing = SellerAction(
+        id=DO_NOTHING, kind=DO_NOTHING, title="", texts=_texts(found.do_nothing, found)
+    )
+    candidates = [nothing, *seller_actions(found, case, now.stage, as_of)]
+    for action in candidates:
+        if actions is not None and action.id not in actions and action.kind not in actions:
+            continue
+        if action.id == DO_NOTHING:
+            tried.append((action, pack.predict(case, _do_nothing_time(now, as_of))))
+            continue
+        try:
+            changed = _with(case, action, pack)
+        except CaseError:
+            continue  # the profile does not allow this action on this case (e.g. its order)
+        tried.append((action, pack.predict(changed, as_of)))
+    costs = [_cost(prediction, pack.profile) for _, prediction in tried]
+    order = sorted(range(len(tried)), key=lambda index: (_key(costs[index]), index))
+    best = costs[order[0]]
+    best_texts = tried[order[0]][0].texts
+    reference = next(
+        (index for index, (action, _) in enumerate(tried) if action.id == found.compare_with),
+        None,
+    )
+    outcomes: list[ActionOutcome] = []
+    for rank, index in enumerate(order, start=1):
+        action, prediction = tried[index]
+        compared = _compare(costs[index], best, best_texts, pack.profile)
+        versus: dict[str, str] = {}
+        if reference is not None and reference != index:
+            versus = _compare(
+                costs[index], costs[reference], tried[reference][0].texts, pack.profile
+            )
+        action = action.model_copy(update={"title": action.texts[language]})
+        outcomes.append(
+            ActionOutcome(
+                action=action,
+                rank=rank,
+                cost=costs[index],
+                prediction=prediction,
+                compared=compared[language],
+                compared_texts=compared,
+                versus=versus.get(language),
+                versus_texts=versus,
+            )
+        )
+    zone = pack.profile.defaults.timezone
+    texts: dict[str, str] = {
+        language_: _render(outcomes, now, language_, local_time(as_of, zone), pack.profile)
+        for language_ in LANGUAGES
+    }
+    return WhatIf(
+        case_id=case.case_id,
+        as_of=as_of,
+        pack=now.pack,
+        language=language,
+        stage=now.stage.value,
+        outcomes=tuple(outcomes),
+        recommended=outcomes[0].action.id,
+        text=texts[language],
+        texts=texts,
+    )
+
+
+def _render(
+    outcomes: Sequence[ActionOutcome],
+    now: Prediction,
+    language: Language,
+    as_of: str,
+    profile: PlatformProfile,
+) -> str:
+    zh = language == "zh"
+    head = (
+        f"案件 {now.case_id} — 截至 {as_of}，阶段 {now.stage.value}；各操作的结果与成本（从低到高）："
+        if zh
+        else f"Case {now.case_id} — as of {as_of}, stage {now.stage.value}; "
+        "each action's outcome and cost (cheapest first):"
+    )
+    lines = [head]
+    for outcome in outcomes:
+        lines.append(f"{outcome.rank:>3}. {outcome.action.texts[language]} [{outcome.action.id}]")
+        lines.append(f"       {_summary(outcome.cost, outcome.prediction, language, profile)}")
+        likelihood = outcome.prediction.likelihood
+        if likelihood is not None:
+            lines.append(f"       {'依据' if zh else 'evidence'}: {likelihood.text}")
+        if outcome.rank > 1:
+            lines.append(f"       {outcome.compared_texts[language]}")
+        if outcome.versus_texts and outcome.versus_texts != outcome.compared_texts:
+            lines.append(f"       {outcome.versus_texts[language]}")
+    return "\n".join(lines)

@@ -1,0 +1,148 @@
+"""RulePack.what_if: each seller action's predicted outcome and cost, ranked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import refundrules
+from refundrules import RulePack, WhatIf
+from refundrules.exceptions import RulePackError
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "tests" / "cases" / "seed_not_as_described.yaml"
+SEED_AS_OF = datetime.fromisoformat("2025-06-03T10:00:00+08:00")
+FICTIONAL = ROOT / "tests" / "packs" / "fictional_marketplace"
+SEED_ACTIONS = ["agree", "refuse", "do_nothing"]
+
+
+@pytest.fixture(scope="module")
+def pack() -> RulePack:
+    return refundrules.load_rule_pack("pinduoduo")
+
+
+@pytest.fixture(scope="module")
+def seed(pack: RulePack) -> WhatIf:
+    case = refundrules.load_case(SEED)
+    return pack.what_if(case, SEED_ACTIONS, as_of=SEED_AS_OF, language="en")
+
+
+def _outcome(found: WhatIf, action_id: str) -> refundrules.ActionOutcome:
+    return next(outcome for outcome in found.outcomes if outcome.action.id == action_id)
+
+
+def test_the_seed_story_refusing_costs_more_than_agreeing(seed: WhatIf) -> None:
+    agree = _outcome(seed, "agree")
+    for reason in ("package_opened", "buyer_subjectively_unhappy"):
+        refuse = _outcome(seed, f"refuse:{reason}")
+        assert refuse.rank > agree.rank
+        # The platform still orders the refund: the same money, plus a dispute and points.
+        assert refuse.prediction.resolution.decided_by == "platform"
+        assert refuse.cost.money == agree.cost.money
+        assert refuse.cost.dispute_record and not agree.cost.dispute_record
+        extra = (
+            refuse.cost.metrics_added["penalty_points"] - agree.cost.metrics_added["penalty_points"]
+        )
+        assert extra > 0
+        assert refuse.versus_texts["en"] == (
+            f"compared with 'Agree to the request now': a dispute on the store's record; "
+            f"penalty points +{extra:g}"
+        )
+        assert refuse.versus_texts["zh"] == (
+            f"比「立即同意买家申请」：多一条纠纷记录；扣分 +{extra:g}"
+        )
+
+
+def test_the_ranking_is_by_cost_and_recommends_the_cheapest(seed: WhatIf) -> None:
+    ranks = [outcome.rank for outcome in seed.outcomes]
+    assert ranks == list(range(1, len(ranks) + 1))
+    assert seed.recommended == seed.outcomes[0].action.id
+    records = [outcome.cost.dispute_record for outcome in seed.outcomes]
+    assert records == sorted(records)  # a dispute record never ranks above none
+
+
+def test_every_action_at_the_stage_is_tried_by_default(pack: RulePack) -> None:
+    case = refundrules.load_case(SEED)
+    found = pack.what_if(case, as_of=SEED_AS_OF)
+    kinds = {outcome.action.kind for outcome in found.outcomes}
+    assert kinds == {"do_nothing", "agree", "refuse", "partial_refund", "submit_evidence"}
+    refusals = [o for o in found.outcomes if o.action.kind == "refuse"]
+    assert len(refusals) == 7
+    assert found.language == "zh" and "拒绝：商品已拆封" in found.text
+    assert "Refuse: the package was opened" in found.texts["en"]
+
+
+def test_doing_nothing_is_predicted_after_the_seller_window(seed: WhatIf) -> None:
+    nothing = _outcome(seed, "do_nothing")
+    assert nothing.prediction.as_of > SEED_AS_OF
+    assert nothing.prediction.resolution.decided_by == "system"
+
+
+def test_a_pack_in_english_only_has_its_own_actions() -> None:
+    fictional = refundrules.load_rule_pack(FICTIONAL)
+    test = fictional.tests[0]
+    found = fictional.what_if(test.case, as_of=test.spec.as_of)
+    assert found.language == "en"
+    assert {o.action.kind for o in found.outcomes} <= {"do_nothing", "agree", "provide_tracking"}
+
+
+def test_a_seller_action_the_profile_does_not_have_is_a_pack_error(tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "pack"
+    shutil.copytree(FICTIONAL, copy)
+    (copy / "seller_actions.yaml").write_text(
+        "actions:\n  - {id: x, event: buyer_cancelled, stages: [awaiting_seller], "
+        "title: {en: X}}\n",
+        encoding="utf-8",
+    )
+    pack = refundrules.load_rule_pack(copy)
+    test = pack.tests[0]
+    with pytest.raises(RulePackError, match="'buyer_cancelled' is not an event the seller"):
+        pack.what_if(pack.load_case(test.case.model_dump(mode="json")), as_of=test.spec.as_of)
+
+
+def test_cli_what_if_in_json_on_an_ascii_terminal() -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "refundrules",
+            "what-if",
+            str(SEED),
+            "--as-of",
+            SEED_AS_OF.isoformat(),
+            "--action",
+            "agree",
+            "--action",
+            "refuse:package_opened",
+            "--format",
+            "json",
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        env={"PYTHONIOENCODING": "ascii", "PATH": ""},
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert [o["action"]["id"] for o in data["outcomes"]] == ["agree", "refuse:package_opened"]
+    assert set(data["texts"]) == {"en", "zh"} and data["language"] == "en"
+
+
+def test_cli_predict_survives_an_ascii_terminal() -> None:
+    case = ROOT / "examples" / "05_seller_refused_escalation_open.yaml"
+    run = subprocess.run(
+        [sys.executable, "-m", "refundrules", "predict", str(case)],
+        capture_output=True,
+        env={"PYTHONIOENCODING": "ascii", "PATH": ""},
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert b"\\u2265" in run.stdout or b"\\u2264" in run.stdout or b"\\u2014" in run.stdout
