@@ -27,6 +27,10 @@ here, and each containment has a regression test in ``tests/test_engine_hazards.
   of a ``with`` block or garbage collection frees the C rulesets;
 * threads: the C extension holds the GIL, so one lock per engine serialises calls; ``close``
   waits for a call in flight.
+
+Each engine keeps a bounded firing cache by the facts' signature (``_firing_cache``): durable
+decides a signature the first time it appears, and the same signature is answered from the
+cache afterwards; rules the signature plan cannot take run uncached.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ import durable_rules_engine
 from durable import engine as durable_engine
 
 from refundrules._condition_tree import AllOf, Condition, Leaf
+from refundrules._firing_cache import DEFAULT_CACHE_SIZE, FiringCache, SignaturePlan
 from refundrules.exceptions import EngineError
 
 # durable-rules calls datetime.utcfromtimestamp, deprecated since Python 3.12, inside every
@@ -336,19 +341,32 @@ class RuleEngine:
 
     _counter = itertools.count()
 
-    def __init__(self, label: str, rules: Sequence[EngineRule]) -> None:
-        self._start(label, [_compile(rule) for rule in rules])
+    def __init__(
+        self, label: str, rules: Sequence[EngineRule], *, cache_size: int = DEFAULT_CACHE_SIZE
+    ) -> None:
+        # cache_size=0 runs every case through durable-rules (the uncached path, for tests
+        # and benchmarks); a rule set the signature plan refuses runs uncached whatever it is.
+        plan = SignaturePlan.of([rule.condition for rule in rules]) if cache_size else None
+        self._start(label, [_compile(rule) for rule in rules], plan, cache_size)
 
     @classmethod
     def _from_durable(cls, label: str, rules: Sequence[_DurableRule]) -> Self:
         """An engine over conditions already in durable's form, which our trees cannot always
         express (``$nex``): for the hazard tests only."""
         engine = cls.__new__(cls)
-        engine._start(label, rules)
+        engine._start(label, rules, None, 0)
         return engine
 
-    def _start(self, label: str, rules: Sequence[_DurableRule]) -> None:
+    def _start(
+        self,
+        label: str,
+        rules: Sequence[_DurableRule],
+        plan: SignaturePlan | None,
+        cache_size: int,
+    ) -> None:
         self._label = label
+        self._plan, self._cache_size = plan, cache_size
+        self._cache = FiringCache(plan, cache_size) if plan is not None else None
         self._groups = partition_rules(rules)
         self._lock = threading.Lock()
         self._fired: list[str] = []
@@ -365,6 +383,11 @@ class RuleEngine:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def cache(self) -> FiringCache | None:
+        """The firing cache by signature, or None when this engine runs every case uncached."""
+        return self._cache
 
     def _action(self, rule_id: str) -> Callable[[Any], None]:
         # The action holds the list, not the engine: the finalizer keeps the host (and so the
@@ -442,10 +465,15 @@ class RuleEngine:
     def __getstate__(self) -> dict[str, Any]:
         # The compiled rules, never durable's objects: the host, its C rulesets, the lock and
         # the finalizer belong to this process.
-        return {"label": self._label, "rules": [rule for group in self._groups for rule in group]}
+        return {
+            "label": self._label,
+            "rules": [rule for group in self._groups for rule in group],
+            "plan": self._plan,
+            "cache_size": self._cache_size,
+        }
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
-        self._start(state["label"], state["rules"])
+        self._start(state["label"], state["rules"], state["plan"], state["cache_size"])
 
     def fire(self, facts: Mapping[str, Any]) -> list[str]:
         """Assert ``facts`` as one case and return the ids of the rules that fired."""
@@ -455,6 +483,21 @@ class RuleEngine:
             _check_engine_value(name, value, self._label)
         if self._closed:  # refused at once, not after waiting for a case in flight
             raise EngineError("this engine was closed", pack_id=self._label)
+        cache = self._cache
+        key = cache.signature(facts) if cache is not None else None
+        if key is not None and self._host is not None:
+            assert cache is not None
+            hit = cache.get(key)
+            if hit is not None:
+                return list(hit)
+        fired = self._fire_uncached(facts)
+        if key is not None:
+            assert cache is not None
+            cache.put(key, fired)
+        return fired
+
+    def _fire_uncached(self, facts: Mapping[str, Any]) -> list[str]:
+        """durable-rules decides this case (the caller has checked the facts)."""
         with self._lock:
             if self._host is None:
                 raise EngineError(
