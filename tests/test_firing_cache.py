@@ -243,3 +243,22 @@ def test_predictions_use_the_cache(family: refundrules.RulePack) -> None:
     hits = cache.hits
     assert family.predict(case, as_of) == first
     assert cache.hits == hits + 1
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [{"n": 1e-06}, {"n": float("nan")}, {"n": 1e16}, {"n": 12.0, "unread": 1e-06}],
+)
+def test_values_the_engine_refuses_are_refused_even_after_a_hit(facts: dict[str, Any]) -> None:
+    with RuleEngine("cache-refuses", [EngineRule("big", 0, _leaf("n", "gte", 10.0))]) as engine:
+        assert engine.fire({"n": 12.0}) == ["big"]
+        assert engine.fire({"n": 0.5}) == []
+        with pytest.raises(EngineError, match="cannot be sent"):
+            engine.fire(facts)
+
+
+def test_a_reserved_fact_name_is_refused_even_after_a_hit() -> None:
+    with RuleEngine("cache-reserved", [EngineRule("big", 0, _leaf("n", "gte", 10.0))]) as engine:
+        assert engine.fire({"n": 12.0}) == ["big"]
+        with pytest.raises(EngineError, match="reserved"):
+            engine.fire({"n": 12.0, "sid": "other"})

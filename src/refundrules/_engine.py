@@ -361,6 +361,8 @@ class RuleEngine:
         # cache_size=0 runs every case through durable-rules (the uncached path, for tests
         # and benchmarks); a rule set the signature plan refuses runs uncached whatever it is.
         plan = SignaturePlan.of([rule.condition for rule in rules]) if cache_size else None
+        if plan is not None and plan.names & RESERVED_FIELDS:
+            plan = None  # such a fact is refused on every case: nothing to cache
         self._start(label, [_compile(rule) for rule in rules], plan, cache_size)
 
     @classmethod
@@ -499,14 +501,19 @@ class RuleEngine:
 
     def fire(self, facts: Mapping[str, Any]) -> list[str]:
         """Assert ``facts`` as one case and return the ids of the rules that fired."""
-        for name in RESERVED_FIELDS & facts.keys():
-            raise EngineError(f"fact name {name!r} is reserved by the engine", pack_id=self._label)
-        for name, value in facts.items():
-            _check_engine_value(name, value, self._label)
-        if self._closed:  # refused at once, not after waiting for a case in flight
-            raise EngineError("this engine was closed", pack_id=self._label)
         cache = self._cache
         key = cache.signature(facts) if cache is not None else None
+        if key is None:
+            # Facts the signature cannot vouch for (a name no rule reads, another type, a
+            # float durable cannot parse): check each one, as every case was checked before.
+            for name in RESERVED_FIELDS & facts.keys():
+                raise EngineError(
+                    f"fact name {name!r} is reserved by the engine", pack_id=self._label
+                )
+            for name, value in facts.items():
+                _check_engine_value(name, value, self._label)
+        if self._closed:  # refused at once, not after waiting for a case in flight
+            raise EngineError("this engine was closed", pack_id=self._label)
         if key is not None and self._host is not None:
             assert cache is not None
             hit = cache.get(key)

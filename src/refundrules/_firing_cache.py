@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from refundrules._condition_tree import AllOf, AnyOf, Condition, Leaf
@@ -109,32 +110,47 @@ class SignaturePlan:
         return cls(tuple(plans))
 
     def signature(self, facts: Mapping[str, Any]) -> Signature | None:
-        """The signature of ``facts``, or None when a value's type is not the one its rules
-        compare (that case must go to the engine)."""
+        """The signature of ``facts``, or None when the engine must see them: a fact no rule
+        reads, or a value the engine would not compare as its rules do (another type; a
+        float durable cannot parse, which the engine then refuses)."""
         parts: list[Any] = []
-        for plan in self.facts:
-            if plan.name not in facts:
+        present = 0
+        for name, kind_name, thresholds, texts in self._steps:
+            value = facts.get(name, _MISSING)
+            if value is _MISSING:
                 parts.append(_MISSING)
                 continue
-            value = facts[plan.name]
+            present += 1
             kind = type(value)
-            if plan.kind == "number":
-                if kind is not float and kind is not int:
+            if kind_name == "number":
+                if kind is float:
+                    if not (value == 0.0 or 1e-4 <= abs(value) < 1e16):
+                        return None  # NaN, infinities, exponent forms: the engine refuses them
+                elif kind is not int:
                     return None
-                thresholds = plan.thresholds
                 index = bisect_left(thresholds, value)
                 # 2i: strictly below thresholds[i]; 2i+1: exactly on it.
                 on = index < len(thresholds) and thresholds[index] == value
                 parts.append(2 * index + on)
-            elif plan.kind == "flag":
+            elif kind_name == "flag":
                 if kind is not bool:
                     return None
                 parts.append(value)
             else:
                 if kind is not str:
                     return None
-                parts.append(value if value in plan.texts else _OTHER)
+                parts.append(value if value in texts else _OTHER)
+        if present != len(facts):
+            return None  # facts no rule reads: the engine checks them
         return tuple(parts)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(plan.name for plan in self.facts)
+
+    @cached_property
+    def _steps(self) -> tuple[tuple[str, _Kind, tuple[float, ...], frozenset[str]], ...]:
+        return tuple((plan.name, plan.kind, plan.thresholds, plan.texts) for plan in self.facts)
 
 
 class FiringCache:
