@@ -43,6 +43,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -139,7 +140,8 @@ def generated(
 
 def fire_on_generated(family: refundrules.RulePack, count: int, rounds: int) -> None:
     pairs = generated(family, count)
-    version = family.latest
+    chosen = Counter(family.version_for(case).version for case, _ in pairs)
+    version = family.version(chosen.most_common(1)[0][0])  # the version most cases select
     facts = []
     for case, moment in pairs:
         chosen = family.version_for(case)
