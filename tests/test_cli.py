@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -122,3 +123,29 @@ def test_version_prints_the_library_version(capsys: pytest.CaptureFixture[str]) 
         main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.strip() == f"refundrules {refundrules.__version__}"
+
+
+@pytest.mark.parametrize(
+    ("verb", "option", "function", "parameter"),
+    [
+        ("coverage", "examples", "measure_coverage", "examples"),
+        ("coverage", "search", "measure_coverage", "search"),
+        ("diff", "examples", "compare_rule_packs", "examples"),
+        ("test", "examples", "check_pack_properties", "max_examples"),
+    ],
+)
+def test_cli_defaults_are_the_python_defaults(
+    verb: str, option: str, function: str, parameter: str
+) -> None:
+    import inspect
+
+    import refundrules.authoring as authoring
+    from refundrules._cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    )
+    verb_default = subparsers.choices[verb].get_default(option)
+    python_default = inspect.signature(getattr(authoring, function)).parameters[parameter].default
+    assert verb_default == python_default

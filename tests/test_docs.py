@@ -23,6 +23,11 @@ docs/python-api.md. Conventions for their fenced blocks:
     and ``sources``) or a bare ``when:`` condition must pass the checks the loader applies
     (conditions are checked against the parameters of the bundled pinduoduo pack).
 
+A *session* document (docs/tutorial-change-a-rule.md) is a story whose steps build on each
+other: all its console blocks run in order in one scratch directory, and a ``yaml`` block
+right after ``<!-- append to: PATH -->`` is appended to that file there, as the reader is
+told to do. Its outputs are checked whole, like any other block's.
+
 The fact tables in docs/rule-packs.md, between ``<!-- begin: NAME facts -->`` and
 ``<!-- end: NAME facts -->``, must equal :func:`fact_table`'s output.
 
@@ -48,11 +53,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 DOC_FILES = ("concepts.md", "case-format.md", "rule-packs.md", "cli.md", "python-api.md")
+SESSION_DOCS = ("tutorial-change-a-rule.md",)
 BIN = Path(sys.executable).parent
 LINKED = ("examples", "rules", "tests")
 
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 EXIT_LINE = re.compile(r"^\[exit (\d+)\]$")
+APPEND_MARK = re.compile(r"<!-- append to: (?P<path>[^ ]+) -->\n$")
 FACT_TABLE = re.compile(
     r"<!-- begin: (?P<name>\w+) facts -->\n(?P<table>.*?)\n<!-- end: (?P=name) facts -->", re.S
 )
@@ -77,9 +84,9 @@ class Command:
     exit_code: int = 0
 
 
-def doc_blocks(lang: str) -> list[Block]:
+def doc_blocks(lang: str, docs: tuple[str, ...] = DOC_FILES) -> list[Block]:
     found: list[Block] = []
-    for name in DOC_FILES:
+    for name in docs:
         text = (DOCS / name).read_text(encoding="utf-8")
         for match in FENCE.finditer(text):
             if match["lang"] == lang:
@@ -164,10 +171,52 @@ def test_console_block(block: Block, tmp_path: Path) -> None:
         )
 
 
+def session_steps(text: str) -> Iterator[tuple[re.Match[str], str | None]]:
+    """The console blocks of a session document in order, and ``yaml`` blocks to append
+    (with the file they go to); other blocks are only read."""
+    for match in FENCE.finditer(text):
+        if match["lang"] == "console":
+            yield match, None
+        elif match["lang"] == "yaml":
+            mark = APPEND_MARK.search(text, 0, match.start())
+            if mark is not None and mark.end() == match.start():
+                yield match, mark["path"]
+
+
+def run_session(text: str, scratch: Path) -> Iterator[tuple[re.Match[str], list[str]]]:
+    """Run a session document; yield each console block with what its commands really show."""
+    for match, append_to in session_steps(text):
+        if append_to is not None:
+            target = scratch / append_to
+            with target.open("a", encoding="utf-8") as handle:
+                handle.write(match["body"])
+            continue
+        shown = []
+        for command in parse_console(match["body"]):
+            shown.append(_shown(command, run_command(command.text, scratch)))
+        yield match, shown
+
+
+@pytest.mark.parametrize("doc", SESSION_DOCS)
+def test_session_document(doc: str, tmp_path: Path) -> None:
+    text = (DOCS / doc).read_text(encoding="utf-8")
+    for match, shown in run_session(text, make_scratch(tmp_path / "repo")):
+        documented = [
+            "\n".join([f"$ {command.text}", *command.output]
+                      + ([f"[exit {command.exit_code}]"] if command.exit_code else []))
+            for command in parse_console(match["body"])
+        ]
+        line = text.count("\n", 0, match.start()) + 1
+        assert shown == documented, (
+            f"docs/{doc}:{line}: the block shows something else than the commands print; "
+            "they really show:\n\n" + "\n".join(shown)
+        )
+
+
 def test_predict_commands_pin_as_of() -> None:
     unpinned = [
         f"{block.label}: {command.text}"
-        for block in doc_blocks("console")
+        for block in doc_blocks("console", DOC_FILES + SESSION_DOCS)
         for command in parse_console(block.body)
         if "refundrules predict" in command.text
         and "--as-of" not in command.text
@@ -266,10 +315,36 @@ def check_yaml_snippet(data: Any) -> str:
     return "plain YAML"
 
 
-@pytest.mark.parametrize("block", doc_blocks("yaml"), ids=lambda block: block.label)
+@pytest.mark.parametrize(
+    "block", doc_blocks("yaml", DOC_FILES + SESSION_DOCS), ids=lambda block: block.label
+)
 def test_yaml_block(block: Block) -> None:
     data = yaml.safe_load(block.body)
     check_yaml_snippet(data)
+
+
+# --- the API reference names real attributes ---------------------------------------------
+
+ATTRIBUTE_LIST = re.compile(r"a `(?P<type>[A-Z]\w*)` \((?P<names>`\w+`(?:[^)]*?))\)")
+
+
+def test_attributes_named_in_the_api_reference_exist() -> None:
+    import refundrules
+    import refundrules.authoring
+
+    text = (DOCS / "python-api.md").read_text(encoding="utf-8")
+    found = list(ATTRIBUTE_LIST.finditer(text))
+    assert len(found) >= 4
+    missing = []
+    for match in found:
+        owner = getattr(refundrules, match["type"], None) or getattr(
+            refundrules.authoring, match["type"]
+        )
+        for name in re.findall(r"`([a-z_]\w*)`", match["names"]):
+            fields = getattr(owner, "model_fields", {})
+            if name not in fields and not hasattr(owner, name):
+                missing.append(f"{match['type']}.{name}")
+    assert missing == [], f"docs/python-api.md names attributes that do not exist: {missing}"
 
 
 # --- generated tables --------------------------------------------------------------------
@@ -334,6 +409,20 @@ def _refresh(doc: Path, scratch_root: Path) -> Iterator[str]:
         yield f"refreshed {doc.relative_to(ROOT)}"
 
 
+def _refresh_session(doc: Path, scratch_root: Path) -> Iterator[str]:
+    text = doc.read_text(encoding="utf-8")
+    pieces: list[str] = []
+    position = 0
+    for match, shown in run_session(text, make_scratch(scratch_root / doc.stem)):
+        pieces += [text[position : match.start("body")], "\n".join(shown) + "\n"]
+        position = match.end("body")
+    pieces.append(text[position:])
+    refreshed = "".join(pieces)
+    if refreshed != text:
+        doc.write_text(refreshed, encoding="utf-8")
+        yield f"refreshed {doc.relative_to(ROOT)}"
+
+
 if __name__ == "__main__":
     import tempfile
 
@@ -342,4 +431,7 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as scratch_root:
         for name in DOC_FILES:
             for message in _refresh(DOCS / name, Path(scratch_root)):
+                print(message)
+        for name in SESSION_DOCS:
+            for message in _refresh_session(DOCS / name, Path(scratch_root)):
                 print(message)

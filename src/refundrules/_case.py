@@ -60,44 +60,82 @@ _CONTEXT: ContextVar[Any] = ContextVar("refundrules_case_context", default=None)
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_enum_values=False, use_attribute_docstrings=True
+    )
 
 
 class Order(_Model):
     """The order the request is about. ``shipped_at`` is when the seller uploaded tracking."""
 
     order_id: str = Field(min_length=1)
+    """The platform's order number, or any id of yours; it is only echoed back."""
     paid_amount: Money
-    currency: CurrencyCode | None = None  # the platform profile's default currency if absent
+    """What the buyer paid for the order, in `currency` (a decimal string, at most 2 decimals).
+    """
+    currency: CurrencyCode | None = None
+    """ISO 4217 code of the amounts (CNY, USD, ...); the platform profile's default currency
+    when absent.
+    """
     paid_at: AwareDatetime
+    """When the buyer paid, with a timezone (ISO 8601)."""
     shipped_at: AwareDatetime | None = None
+    """When the seller uploaded tracking (shipped); absent if the order has not shipped."""
     delivered_at: AwareDatetime | None = None
+    """When the carrier delivered or the buyer signed; needs `shipped_at` and a delivered or
+    signed logistics status.
+    """
     goods_category: str = "general"
+    """The kind of goods, as the platform's category names it (free text; `general` by
+    default).
+    """
     virtual: bool = False
+    """Virtual goods (top-ups, vouchers, services delivered online); no seven-day no-reason
+    return.
+    """
     custom_made: bool = False
+    """Made to the buyer's order; excluded from no-reason returns."""
     fresh: bool = False
+    """Fresh or perishable goods; excluded from no-reason returns."""
     opened_digital: bool = False
+    """Digital goods (software, audio-visual) whose seal the buyer has opened; excluded from
+    no-reason returns.
+    """
     during_promotion: bool = False
-    # The after-sales (return or warranty) period promised for this order, in days from
-    # delivery, and the conditions for returns the seller stated before the purchase.
+    """Bought during a platform promotion (some platforms shorten or lengthen windows then)."""
     after_sales_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    """The after-sales (return or warranty) period promised for this order, in days from
+    delivery (7 for seven-day no-reason returns, 365 for a one-year warranty).
+    """
     return_terms: tuple[Term, ...] = ()
+    """Conditions for returns the seller stated before the purchase (`tags_intact`, `unused`,
+    `original_packaging`, `no_return_once_opened`, `no_return_custom`, `no_return_hygiene`;
+    the platform profile lists its own).
+    """
 
 
 class CompensationClaim(_Model):
     """Money the buyer claims on top of (or instead of) the refund, e.g. a repair cost."""
 
     kind: Term
+    """What the money is for (`repair_cost`, `price_difference`, `shipping_cost`,
+    `punitive_damages`, `other`; from the platform profile).
+    """
     amount: PositiveMoney
+    """The amount claimed, in the order's currency."""
 
 
 class EarlierRequest(_Model):
     """A request on the same order before this one (the buyer re-applies after it ended)."""
 
     kind: Term
+    """The kind of the earlier request (`refund_only`, `return_and_refund`, `exchange`, ...)."""
     reason: Term
+    """The reason the buyer gave then, from the platform's reasons."""
     requested_at: AwareDatetime
+    """When the earlier request was made; between the payment and this request."""
     outcome: EarlierRequestOutcome
+    """How the earlier request ended (`rejected`, `closed` or `cancelled`)."""
 
 
 class RefundRequest(_Model):
@@ -108,12 +146,23 @@ class RefundRequest(_Model):
     """
 
     kind: Term
+    """What the buyer asks for, from the platform's request kinds (`refund_only`,
+    `return_and_refund`, `exchange`, ...), as the request was opened.
+    """
     reason: Term
+    """Why, from the platform's reasons (`not_received`, `quality_problem`, `not_as_described`,
+    `no_reason_7_day`, ...).
+    """
     amount: PositiveMoney
+    """The refund asked for; at most the paid amount."""
     requested_at: AwareDatetime
+    """When the buyer opened this request; every timeline event comes after it."""
     description: str | None = None
+    """The buyer's own words, kept for the record (never read by a rule)."""
     compensation: CompensationClaim | None = None
+    """Money claimed on top of (or instead of) the refund, such as a repair cost."""
     earlier_requests: tuple[EarlierRequest, ...] = ()
+    """Earlier requests on the same order that ended before this one (the buyer re-applies)."""
 
 
 class Event(_Model):
@@ -124,54 +173,103 @@ class Event(_Model):
     """
 
     at: AwareDatetime
+    """When it happened, with a timezone; after the request."""
     actor: Term
+    """Who did it, from the platform's parties (`buyer`, `seller`, `platform`, `system`)."""
     kind: Term
+    """What happened, from the platform's event kinds (`seller_refused`, `buyer_escalated`,
+    ...); the profile says who may do it and what must come first.
+    """
     refusal_reason: Term | None = None
+    """Why the seller refused, from the platform's refusal reasons (on `seller_refused`)."""
     amount: Money | None = None
+    """The amount offered or changed to (on a partial offer or a changed request)."""
     ruling: Resolution | None = None
+    """The platform's ruling (on `platform_ruled`)."""
     evidence_kind: Term | None = None
+    """The kind of evidence submitted (on `evidence_submitted`)."""
     request_kind: Term | None = None
+    """The kind the request changes to (on `buyer_changed_request`); must differ from the kind
+    it has then.
+    """
     goods_condition: Term | None = None
+    """The condition of goods sent back (`as_new`, `used`, `damaged`, `tags_removed`,
+    `incomplete`).
+    """
     note: str | None = None
+    """Free text kept for the record (never read by a rule)."""
 
 
 class Evidence(_Model):
     """An item of evidence one side holds (and may have submitted to the platform)."""
 
     party: Term
+    """Who holds it (`buyer` or `seller`)."""
     kind: Term
+    """What it is, from the platform's evidence kinds (`photo`, `unboxing_video`,
+    `logistics_proof`, ...).
+    """
     submitted_at: AwareDatetime | None = None
+    """When it was submitted to the platform; absent if it is held but not yet submitted."""
     description: str | None = None
+    """Free text kept for the record (never read by a rule)."""
 
 
 class Logistics(_Model):
     """Outbound parcel status. ``carrier_pickup_at`` is the carrier's first scan, if any."""
 
     status: LogisticsStatus = LogisticsStatus.NOT_SHIPPED
+    """Where the outbound parcel is (`not_shipped`, `in_transit`, `delivered`, `signed`,
+    `lost`, `returned_to_sender`).
+    """
     carrier_pickup_at: AwareDatetime | None = None
+    """The carrier's first scan, if any (tracking uploaded without one may count as a fake
+    shipment).
+    """
     tracking_number: str | None = None
-    # The parcel signed for also carried other orders / held less than the order.
+    """The tracking number, kept for the record."""
     shared_with_other_orders: bool = False
+    """The parcel signed for also carried other orders (signed-for tracking is then not
+    conclusive); needs a shipment.
+    """
     contents_short: bool = False
+    """The parcel held less than the order (weight or count short); needs a delivery."""
 
 
 class BuyerProfile(_Model):
+    """The buyer's history with the platform (malicious-buyer signals read it)."""
+
     account_age_days: Count = 365
+    """Days since the buyer's account was opened."""
     refund_requests_90d: Count = 0
+    """Refund requests the buyer opened in the last 90 days (a malicious-buyer signal when
+    high).
+    """
     negative_reviews: Count = 0
+    """Negative reviews the buyer has left."""
     complaints_filed: Count = 0
+    """Complaints the buyer has filed against stores."""
 
 
 class StoreProfile(_Model):
+    """The store's standing: penalty points, scores and the inputs of its seller metrics."""
+
     penalty_points: Count = 0
+    """Penalty points the store already holds in the current period."""
     experience_score: Annotated[float, Field(ge=0, le=5)] = 4.5
+    """The store's experience (service) score, 0 to 5."""
     item_quality_complaint_rate: Annotated[float, Field(ge=0, le=1)] | None = None
-    # Inputs of the platform's seller metrics (its profile's ``store_metrics``), e.g. the
-    # store's orders and defects over the measuring window.
+    """Share of the store's orders with a quality complaint, 0 to 1, where the platform
+    publishes it.
+    """
     metrics: dict[Term, Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]] = Field(
         default_factory=dict
     )
-    left_platform: bool = False  # the merchant has closed the store or left the platform
+    """Inputs of the platform's seller metrics (its profile's `store_metrics`), e.g. the
+    store's orders and defects over the measuring window.
+    """
+    left_platform: bool = False
+    """The merchant has closed the store or left the platform."""
 
 
 class Case(_Model):
@@ -182,14 +280,23 @@ class Case(_Model):
     """
 
     case_id: str = "case"
+    """Your id for this dispute, echoed in every prediction."""
     platform: Term
+    """The marketplace, which selects its rule pack and profile (`pinduoduo`, ...)."""
     order: Order
+    """The order the request is about."""
     request: RefundRequest
+    """What the buyer asks for, and why."""
     timeline: tuple[Event, ...] = ()
+    """What each side did after the request, in any order (kept sorted by time)."""
     evidence: tuple[Evidence, ...] = ()
+    """The evidence each side holds or has submitted."""
     logistics: Logistics = Logistics()
+    """The outbound parcel's status."""
     buyer: BuyerProfile = BuyerProfile()
+    """The buyer's history with the platform."""
     store: StoreProfile = StoreProfile()
+    """The store's standing and metrics."""
 
     def __init__(self, /, **data: Any) -> None:
         try:

@@ -16,8 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from refundrules._case_file import load_case
 from refundrules._loader import bundled_examples_root, bundled_pack_names
 from refundrules._messages import NAIVE_TIME
@@ -236,9 +234,9 @@ def _command_diff(args: argparse.Namespace) -> int:
     for number, report in enumerate(diff.transitions, start=1):
         kind = "smallest example (shrunk by Hypothesis)" if report.shrunk else "example"
         print(f"\n[{number}] {report.label} — {kind}, as_of {report.as_of.isoformat()}:")
-        case_text = yaml.safe_dump(report.case, allow_unicode=True, sort_keys=False)
-        print("\n".join(f"    {line}" for line in case_text.splitlines()))
         print("\n".join(_side_text("old", report.old) + _side_text("new", report.new)))
+        print("  the example as a pack test pinning the new answer (paste under `tests:`):")
+        print(report.regression_test)
     if diff.disallowed:
         print(f"\n{len(diff.disallowed)} transition(s) not allowed (use --allow 'OLD->NEW')")
         return EXIT_CHECK_FAILED

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from refundrules._case import Case
 from refundrules._messages import NAIVE_TIME
 from refundrules._prediction import PackRef, Prediction
+from refundrules._regression import entry_name, pack_test_entry
 from refundrules._rulepack import PackVersion, RulePack
 from refundrules._strategies import Evaluation, evaluations
 from refundrules.exceptions import CaseError
@@ -59,6 +60,7 @@ class SideSummary(_Out):
     stage: str
     resolution: str
     refund_amount: str
+    resolution_rule: str
     penalty_points_added: float
     deciding_rules: tuple[str, ...]
     because: tuple[str, ...]
@@ -76,6 +78,7 @@ class TransitionReport(_Out):
     case: dict[str, Any]
     old: SideSummary
     new: SideSummary
+    regression_test: str  # the example as a pack test pinning the new answer (YAML)
 
 
 class PackDiff(_Out):
@@ -123,10 +126,22 @@ def _side(prediction: Prediction) -> SideSummary:
         stage=prediction.stage.value,
         resolution=prediction.resolution.outcome.value,
         refund_amount=str(prediction.resolution.refund_amount),
+        resolution_rule=prediction.resolution.rule_id,
         penalty_points_added=prediction.seller_consequences.penalty_points_added,
         deciding_rules=tuple(reason.rule_id for reason in deciding),
         because=tuple(f"{reason.rule_id}: {reason.because}" for reason in deciding),
     )
+
+
+def _regression_test(label: str, case: dict[str, Any], as_of: datetime, new: SideSummary) -> str:
+    expect = {
+        "stage": new.stage,
+        "resolution": new.resolution,
+        "refund_amount": float(new.refund_amount),
+        "resolution_rule": new.resolution_rule,
+    }
+    description = f"Found by refundrules diff ({label}); pins the new pack's answer."
+    return pack_test_entry(entry_name("diff", label), description, case, as_of, expect)
 
 
 def _size(case: Case) -> int:
@@ -249,6 +264,8 @@ def compare_rule_packs(
             except _Found as found:
                 example, shrunk = found.evaluation, True
         case, as_of = example
+        case_data = case.model_dump(mode="json", exclude_defaults=True)
+        new_side = _side(new.predict(case, as_of))
         reports.append(
             TransitionReport(
                 label=label,
@@ -256,9 +273,10 @@ def compare_rule_packs(
                 allowed=_allowed(label, allow),
                 shrunk=shrunk,
                 as_of=as_of,
-                case=case.model_dump(mode="json", exclude_defaults=True),
+                case=case_data,
                 old=_side(old.predict(case, as_of)),
-                new=_side(new.predict(case, as_of)),
+                new=new_side,
+                regression_test=_regression_test(label, case_data, as_of, new_side),
             )
         )
     return PackDiff(

@@ -166,9 +166,12 @@ def case_field(path: str) -> CaseField | str:
 
 
 class _Kind(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
+    )
 
     description: str = Field(min_length=1)
+    """What the fact means, in a sentence (shown in reasons and docs)."""
 
     def type(self) -> FactType:  # pragma: no cover - every kind overrides it
         raise NotImplementedError
@@ -178,9 +181,13 @@ class ElapsedFact(_Kind):
     """Time from one anchor to another (or to ``as_of``); 0 until the start exists, never < 0."""
 
     kind: Literal["elapsed"]
+    """`elapsed`: time between two anchors."""
     start: Identifier = Field(alias="from")
+    """The anchor the time runs from."""
     end: Identifier | None = Field(default=None, alias="to")
+    """The anchor it runs to; `as_of` if absent."""
     unit: Literal["hours", "days", "business_days"]
+    """`hours`, `days` or `business_days` (the profile's calendar)."""
 
     def type(self) -> FactType:
         return "number"
@@ -207,7 +214,9 @@ class AnchorReachedFact(_Kind):
     """The anchor exists by ``as_of`` (e.g. the order has shipped)."""
 
     kind: Literal["anchor_reached"]
+    """`anchor_reached`: the anchor exists by `as_of`."""
     anchor: Identifier
+    """The anchor."""
 
     def type(self) -> FactType:
         return "boolean"
@@ -220,7 +229,9 @@ class EventSeenFact(_Kind):
     """An event of one of these kinds happened by ``as_of``."""
 
     kind: Literal["event_seen"]
+    """`event_seen`: an event of these kinds happened."""
     events: tuple[Identifier, ...] = Field(min_length=1)
+    """The event kinds."""
 
     def type(self) -> FactType:
         return "boolean"
@@ -234,7 +245,9 @@ class EventCountFact(_Kind):
     """How many events of these kinds happened by ``as_of``."""
 
     kind: Literal["event_count"]
+    """`event_count`: how many events of these kinds happened."""
     events: tuple[Identifier, ...] = Field(min_length=1)
+    """The event kinds."""
 
     def type(self) -> FactType:
         return "number"
@@ -248,8 +261,11 @@ class LatestEventFact(_Kind):
     """Which of these kinds happened last, by its label (``none`` if none has)."""
 
     kind: Literal["latest_event"]
+    """`latest_event`: which of these kinds happened last."""
     events: dict[Identifier, Identifier] = Field(min_length=1)
+    """Each event kind with the label the fact takes when it is the latest."""
     none: Identifier = "none"
+    """The label when none has happened."""
 
     def type(self) -> FactType:
         return "text"
@@ -271,10 +287,17 @@ class EventDetailFact(_Kind):
     agreeing no longer gives a reason)."""
 
     kind: Literal["event_detail"]
+    """`event_detail`: a detail of the latest event of a kind."""
     event: Identifier | tuple[Identifier, ...]
+    """The event kind (or kinds)."""
     detail: Detail
+    """The detail (`refusal_reason`, `ruling`, `evidence_kind`, `request_kind`,
+    `goods_condition`).
+    """
     latest_of: tuple[Identifier, ...] = ()
+    """Only while the event is also the latest of these kinds."""
     none: Identifier = "none"
+    """The value when there is no such event."""
 
     def type(self) -> FactType:
         return "text"
@@ -302,10 +325,15 @@ class ReplyStateFact(_Kind):
     the label of the reply given after it."""
 
     kind: Literal["reply_state"]
+    """`reply_state`: the state of the latest event that expects a reply."""
     event: Identifier
+    """The event kind that expects a reply."""
     replies: dict[Identifier, Identifier] = Field(min_length=1)
+    """Each reply kind with the label the fact takes after it."""
     pending: Identifier = "pending"
+    """The label while no reply has come."""
     none: Identifier = "none"
+    """The label when there is no such event."""
 
     def type(self) -> FactType:
         return "text"
@@ -325,6 +353,7 @@ class ReplyStateFact(_Kind):
 
 class _CaseValue(_Kind):
     field: str
+    """The case field, as a dotted path (e.g. `order.virtual`)."""
 
     def problem(self) -> str | None:
         """Why the field cannot be read (None if it can): checked when the profile loads."""
@@ -341,6 +370,7 @@ class CaseFlagFact(_CaseValue):
     """A true/false field of the case, e.g. ``order.virtual``."""
 
     kind: Literal["case_flag"]
+    """`case_flag`: a true/false case field."""
 
     def type(self) -> FactType:
         return "boolean"
@@ -353,8 +383,11 @@ class CaseNumberFact(_CaseValue):
     """A number field of the case; ``missing`` stands in when an optional field is absent."""
 
     kind: Literal["case_number"]
+    """`case_number`: a number case field."""
     unit: Literal["hours", "days", "points", "currency"] | None = None
+    """Its unit (`hours`, `days`, `points`, `currency`)."""
     missing: float | None = None
+    """The value when an optional field is absent."""
 
     def type(self) -> FactType:
         return "number"
@@ -370,6 +403,7 @@ class CaseTextFact(_CaseValue):
     """A text field of the case out of a known set (an enum or a profile vocabulary)."""
 
     kind: Literal["case_text"]
+    """`case_text`: a text case field from a known set."""
 
     def type(self) -> FactType:
         return "text"
@@ -382,7 +416,9 @@ class CaseValueInFact(_CaseValue):
     """A text field of the case holds one of these values (e.g. the parcel is ``signed``)."""
 
     kind: Literal["case_value_in"]
+    """`case_value_in`: a text case field holds one of these values."""
     values: tuple[str, ...] = Field(min_length=1)
+    """The values."""
 
     def type(self) -> FactType:
         return "boolean"
@@ -395,6 +431,7 @@ class CasePresentFact(_CaseValue):
     """An optional field of the case is given."""
 
     kind: Literal["case_present"]
+    """`case_present`: an optional case field is given."""
 
     def type(self) -> FactType:
         return "boolean"
@@ -409,9 +446,13 @@ class CaseCountFact(_Kind):
     (``{outcome: [rejected]}``), with ``values``, only the items (texts) among them."""
 
     kind: Literal["case_count"]
+    """`case_count`: how many items a list field holds."""
     field: str
+    """The list field, as a dotted path."""
     where: dict[Identifier, tuple[str, ...]] = Field(default_factory=dict)
+    """Count only items whose fields hold one of the given values."""
     values: tuple[str, ...] = ()
+    """Count only items (texts) among these."""
 
     def type(self) -> FactType:
         return "number"
@@ -467,9 +508,13 @@ class PeriodPassedFact(_Kind):
     between two anchors (or an anchor and ``as_of``); false while either is missing."""
 
     kind: Literal["period_passed"]
+    """`period_passed`: a period in days given by a case field has run out."""
     start: Identifier = Field(alias="from")
+    """The anchor the period runs from."""
     end: Identifier | None = Field(default=None, alias="to")
+    """The anchor it runs to; `as_of` if absent."""
     days: str
+    """The case field giving the period in days."""
 
     def type(self) -> FactType:
         return "boolean"
@@ -496,9 +541,10 @@ class PeriodPassedFact(_Kind):
 class EventAmount(BaseModel):
     """The amount of the latest event of a kind (e.g. the seller's latest offer)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     event_amount: Identifier
+    """The event kind whose latest amount is used."""
 
 
 AmountSource = str | EventAmount
@@ -508,8 +554,11 @@ class ShareFact(_Kind):
     """One amount divided by another (0 when either is missing or the divisor is 0)."""
 
     kind: Literal["share"]
+    """`share`: one amount divided by another."""
     numerator: AmountSource
+    """An amount field (e.g. `request.amount`) or `{event_amount: KIND}`."""
     denominator: AmountSource
+    """An amount field or `{event_amount: KIND}`."""
 
     def type(self) -> FactType:
         return "number"
@@ -544,8 +593,11 @@ class EvidenceHeldFact(_Kind):
     """The party holds evidence of one of these kinds (any kind if none given) by ``as_of``."""
 
     kind: Literal["evidence_held"]
+    """`evidence_held`: the party holds evidence of these kinds."""
     party: Identifier
+    """The party."""
     evidence: tuple[Identifier, ...] = ()
+    """The evidence kinds; any kind if empty."""
 
     def type(self) -> FactType:
         return "boolean"
@@ -561,7 +613,9 @@ class EvidenceCountFact(_Kind):
     """How many items of evidence the party holds by ``as_of``."""
 
     kind: Literal["evidence_count"]
+    """`evidence_count`: how many items of evidence the party holds."""
     party: Identifier
+    """The party."""
 
     def type(self) -> FactType:
         return "number"

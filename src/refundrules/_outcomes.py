@@ -55,15 +55,20 @@ class OutcomeClass(StrEnum):
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
+    )
 
 
 class OutcomeSource(_Spec):
     """Where the outcome is published: the page read, its title, publisher and kind."""
 
     url: HttpUrl
+    """The address of the page read."""
     title: str = Field(min_length=1, max_length=300)
+    """Its title, as it reads."""
     publisher: str = Field(min_length=1, max_length=200)
+    """Who published it."""
     kind: Literal[
         "court_judgment",
         "court_report",
@@ -74,37 +79,60 @@ class OutcomeSource(_Spec):
         "forum",
         "regulator",
     ]
+    """What kind of source it is (`court_judgment`, `court_report`, `news`, `forum`, ...)."""
     published_on: date | None = None
+    """When it was published."""
 
 
 class PublishedOutcome(_Spec):
     """What the platform (or its timer) decided, as the source states it."""
 
     outcome_class: OutcomeClass = Field(alias="class")
+    """The resolution class the platform decided (`full_refund_without_return`,
+    `partial_refund_without_return`, `return_and_refund`, `rejected`, `refund_on_timeout`).
+    """
     amount: Money | None = None
+    """The refund amount, where the source states it."""
     decided_by: Literal["platform", "system"]
+    """`platform` or `system` (a timer ran out)."""
 
 
 class OutcomeRecord(_Spec):
     """One published dispute. ``case`` is checked separately (against the family's profile)."""
 
     id: Identifier
+    """The record's id, unique across the repository."""
     platform: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    """The platform that decided (an unnamed Chinese platform is filed with `pinduoduo`)."""
     platform_named: bool = True
+    """The source names the platform."""
     decided_on: date
+    """When the platform decided (best estimate)."""
     date_precision: Literal["day", "month", "year"] = "day"
+    """How precise `decided_on` is (`day`, `month`, `year`)."""
     as_of: AwareDatetime
+    """When to predict, just after the last event before the platform decided."""
     source: OutcomeSource
+    """Where the dispute was published."""
     grade: Literal["A", "B", "C"]
+    """`A` official (court, government, platform), `B` mainstream news or law firm, `C` forum
+    or blog.
+    """
     paraphrase: str = Field(min_length=20, max_length=1200)
+    """The dispute in our own words."""
     outcome: PublishedOutcome
+    """What the platform decided."""
     assumptions: tuple[str, ...] = ()
+    """Details the source does not give that the case fills in."""
     holdout: bool = False
+    """Set aside before any rule was tuned; never tune on it."""
     case: dict[str, Any]
+    """The case as it stood before the platform decided."""
 
 
 class OutcomesFile(_Spec):
     outcomes: tuple[OutcomeRecord, ...] = Field(min_length=1)
+    """The records of this file."""
 
 
 @dataclass(frozen=True, eq=False)

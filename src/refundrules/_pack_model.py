@@ -52,16 +52,20 @@ RefundBasis = Literal["requested", "paid", "offer", "none"]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class SourceEntry(_Spec):
     """A source a number or rule cites: what it is, where, and how far to trust it."""
 
     title: str
+    """What the source is, as a reader would find it (page title, document name)."""
     url: str | None = None
+    """Its public address, if it has one."""
     confidence: Confidence
+    """How far to trust it (`high`, `medium`, `low`)."""
     note: str | None = None
+    """What the source says that the pack relies on, or a caveat."""
 
 
 class PackVersionSpec(_Spec):
@@ -69,28 +73,47 @@ class PackVersionSpec(_Spec):
     the next version's (or ``effective_to``, for the last one)."""
 
     version: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")]
+    """The version number, `YEAR.MONTH` of when it came into force (e.g. `2024.12`)."""
     effective_from: date
+    """The first day this version is in force (a case selects the version in force on its
+    request date).
+    """
     effective_to: date | None = None
+    """The last day the last version is in force; only the last version sets it (the others end
+    where the next begins).
+    """
     title: str = Field(min_length=1)
+    """One line on what changed in this version."""
     note: str | None = None
+    """Longer notes on the change and its sources."""
 
 
 class CalibrationFloor(_Spec):
     """The accuracy the pack promises on its tuning records (``refundrules calibrate``)."""
 
     fine_accuracy: Annotated[float, Field(ge=0, le=1)] | None = None
+    """The least share of tuning records whose resolution class must be predicted exactly (0 to
+    1); `calibrate` exits 1 below it.
+    """
     coarse_accuracy: Annotated[float, Field(ge=0, le=1)] | None = None
+    """The least share of tuning records where "money back or not" must be right (0 to 1)."""
 
 
 class PackManifest(_Spec):
     """``pack.yaml``: the family's identity, its dated versions and the sources it cites."""
 
     id: Identifier
+    """The pack family's id, the name `load_rule_pack` and the CLI take."""
     platform: Identifier
+    """The marketplace its cases name in `platform`."""
     title: str
+    """A human title for the family."""
     versions: tuple[PackVersionSpec, ...] = Field(min_length=1)
+    """Its dated versions, oldest first."""
     sources: dict[str, SourceEntry] = Field(min_length=1)
+    """Every source a rule or parameter cites, by key."""
     calibration: CalibrationFloor | None = None
+    """The accuracy floors the pack promises on its published outcomes."""
 
     @model_validator(mode="after")
     def _check_versions(self) -> PackManifest:
@@ -120,18 +143,26 @@ class Alternative(_Spec):
     """Another value a parameter might have, with its source (generators test these too)."""
 
     value: float
+    """The other value."""
     source: str
+    """The key of the source that gives it (in `pack.yaml` `sources`)."""
     note: str | None = None
+    """Why it differs."""
 
 
 class ParameterChange(_Spec):
     """The parameter's value from ``from`` on (a version boundary)."""
 
     start: date = Field(alias="from")
+    """The day the new value applies from (a version boundary)."""
     value: float = Field(allow_inf_nan=False)
+    """The new value."""
     source: str
+    """The key of the source that gives it."""
     confidence: Confidence
+    """How far to trust it (`high`, `medium`, `low`)."""
     note: str | None = None
+    """Notes on the change."""
 
 
 class Parameter(_Spec):
@@ -141,13 +172,23 @@ class Parameter(_Spec):
     """
 
     value: float = Field(allow_inf_nan=False)
+    """The number (finite)."""
     unit: Unit
+    """What it counts (`hours`, `days`, `business_days`, `points`, `currency`, `ratio`,
+    `count`).
+    """
     source: str
+    """The key of the source that gives it (in `pack.yaml` `sources`)."""
     confidence: Confidence
+    """How far to trust it (`high`, `medium`, `low`)."""
     description: str
+    """What the number means, in a sentence."""
     alternatives: tuple[Alternative, ...] = ()
+    """Other values sources give, which generated tests also try."""
     changes: tuple[ParameterChange, ...] = ()
+    """Later values, each from a version boundary on."""
     note: str | None = None
+    """Notes on the value or its sources."""
 
     def in_force_on(self, day: date) -> Parameter:
         """This parameter as it stood on ``day`` (its latest change by then, if any)."""
@@ -169,13 +210,16 @@ class ParamRef(_Spec):
     """``{param: NAME}``: a reference to a parameter instead of a literal number."""
 
     param: Identifier
+    """The name of a parameter in `parameters.yaml`."""
 
 
 class Titles(_Spec):
     """A rule's title in each language of the platform profile (English always)."""
 
     en: str = Field(min_length=1)
+    """The title in English."""
     zh: str | None = Field(default=None, min_length=1)
+    """The title in Chinese."""
 
 
 class ResolutionEffect(_Spec):
@@ -183,55 +227,83 @@ class ResolutionEffect(_Spec):
     ``as_ruled`` takes the platform's recorded ruling."""
 
     outcome: Resolution | Literal["as_requested", "as_ruled"]
+    """The resolution (`full_refund`, `partial_refund`, `return_and_refund`,
+    `request_rejected`, ...), or `as_requested` (what the buyer asked for) or `as_ruled`
+    (the platform's recorded ruling).
+    """
     refund: RefundBasis | ParamRef = "requested"
+    """How much is refunded - `requested`, `paid`, `offered`, `none` - or a parameter."""
     return_shipping: ReturnShippingPayer | Literal["seller_if_at_fault"] = (
         ReturnShippingPayer.NOT_APPLICABLE
     )
+    """Who pays the return shipping (`buyer`, `seller`, `platform`, `not_applicable`, or
+    `seller_if_at_fault`).
+    """
     decided_by: Identifier
+    """Who decides it (`seller`, `buyer`, `platform`, `system`, ...)."""
     final: bool = False
+    """The resolution has already happened (not only predicted)."""
 
 
 class DeadlineEffect(_Spec):
     """A clock a rule starts: who must act, by ``from`` + ``after``, and what if missed."""
 
     id: Identifier
+    """The deadline's id, as predictions name it."""
     what: str
+    """What must be done by then, in a sentence."""
     party: Identifier
+    """Who must act."""
     start: Identifier = Field(alias="from")
+    """The anchor the clock starts from (e.g. `request`, `refusal`)."""
     after: ParamRef
+    """The parameter giving how long after the anchor the deadline falls."""
     if_missed: str
+    """What happens if the deadline passes, in a sentence."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
+    )
 
 
 class CompensationEffect(_Spec):
     """An amount (a parameter) the seller pays to the buyer or the platform."""
 
     what: str
+    """What the money is for, in a sentence."""
     amount: ParamRef
+    """The parameter giving the amount."""
     paid_to: Literal["buyer", "platform"] = "buyer"
+    """Who receives it (`buyer` or `platform`)."""
 
 
 class BuyerSignalEffect(_Spec):
     """A signal about the buyer, grouped by ``flag`` in the prediction."""
 
     flag: Identifier
+    """The flag the signal is grouped under (e.g. `possible_malicious_buyer`)."""
     signal: str
+    """The signal, in a sentence."""
 
 
 class RecommendationEffect(_Spec):
     """An action the rule recommends to the seller, and why."""
 
     action: Identifier
+    """The recommended action's id."""
     why: str
+    """Why, in a sentence."""
 
 
 class SanctionEffect(_Spec):
     """A sanction on the store; ``threshold`` names the penalty-points level it belongs to."""
 
     name: Identifier
+    """The sanction's id."""
     description: str
+    """What the sanction does to the store."""
     threshold: ParamRef
+    """The parameter giving the penalty-points level it belongs to."""
 
 
 class Effects(_Spec):
@@ -243,14 +315,26 @@ class Effects(_Spec):
     """
 
     stage: Stage | None = None
+    """The stage the case is in (a slot; the lowest-priority firing rule that sets it decides).
+    """
     resolution: ResolutionEffect | None = None
+    """How the case ends (a slot, like `stage`)."""
     deadlines: tuple[DeadlineEffect, ...] = ()
+    """Clocks this rule starts."""
     dispute_record: bool = False
+    """The dispute goes on the store's record (only on a rule that sets `resolution`)."""
     metrics: dict[Identifier, ParamRef] = Field(default_factory=dict)
+    """What this case adds to each seller metric, by metric (only on a rule that sets
+    `resolution`).
+    """
     compensation: tuple[CompensationEffect, ...] = ()
+    """Amounts the seller pays on top of the refund."""
     buyer_signals: tuple[BuyerSignalEffect, ...] = ()
+    """Signals about the buyer (e.g. malicious-complaint signs)."""
     recommend: tuple[RecommendationEffect, ...] = ()
+    """Actions recommended to the seller."""
     sanction: SanctionEffect | None = None
+    """A sanction on the store (consequence rules)."""
 
     @model_validator(mode="after")
     def _check_deciding(self) -> Effects:
@@ -269,7 +353,13 @@ class InForce(_Spec):
     """The dates a rule is in force (each on a version boundary); open-ended if absent."""
 
     start: date | None = Field(default=None, alias="from")
+    """The first day the rule is in force (a version boundary); from the first version if
+    absent.
+    """
     until: date | None = None
+    """The last day the rule is in force (the day before a version boundary); open-ended if
+    absent.
+    """
 
     @model_validator(mode="after")
     def _ordered(self) -> InForce:
@@ -285,10 +375,17 @@ class RuleSpec(_Spec):
     """One rule as written in ``rules/*.yaml``; ``when`` is checked into a condition at load."""
 
     id: Identifier
+    """The rule's id, unique in the pack; reasons and tests name it."""
     title: Titles
+    """Its title in each language of the profile."""
     phase: Literal["decision", "consequence"] = "decision"
+    """`decision` (decides the case from its facts) or `consequence` (reads the decision:
+    sanctions, recommendations).
+    """
     priority: Annotated[int, Field(ge=0, le=65535)]
+    """Lower wins a slot; unique among deciding rules of a phase."""
     in_force: InForce | tuple[InForce, ...] | None = None
+    """The dates the rule is in force; every version if absent."""
 
     @property
     def in_force_spans(self) -> tuple[InForce, ...]:
@@ -298,15 +395,40 @@ class RuleSpec(_Spec):
         return self.in_force if isinstance(self.in_force, tuple) else (self.in_force,)
 
     when: dict[str, Any]
+    """The condition over facts: `{all: [...]}`, `{any: [...]}`, `{not: ...}` or `{fact: NAME,
+    OP: VALUE}`.
+    """
     then: Effects
+    """What the rule concludes."""
     sources: tuple[str, ...] = Field(min_length=1)
+    """Keys of the sources (in `pack.yaml`) the rule follows."""
     # Published outcomes (ids in the family's outcomes/*.yaml) that support the rule.
     outcomes: tuple[str, ...] = ()
+    """Ids of published outcomes (in the family's `outcomes/*.yaml`) that support the rule."""
     note: str | None = None
+    """Notes for rule authors, e.g. where sources and outcomes disagree."""
 
 
 class RulesFile(_Spec):
     rules: tuple[RuleSpec, ...] = Field(min_length=1)
+    """The rules of this file."""
+
+
+class PropertyExpectation(_Spec):
+    """What must hold of every prediction the property covers (each field: one of)."""
+
+    resolution: tuple[Resolution, ...] | None = None
+    """The resolution must be one of these."""
+    not_resolution: tuple[Resolution, ...] | None = None
+    """The resolution must be none of these."""
+    stage: tuple[Stage, ...] | None = None
+    """The stage must be one of these."""
+    decided_by: tuple[Identifier, ...] | None = None
+    """Whoever decides must be one of these."""
+    max_metric_added: dict[str, float] | None = None
+    """The most the case may add to each seller metric, by metric."""
+    dispute_record: bool | None = None
+    """Whether the dispute must go on the store's record."""
 
 
 class TestExpectation(_Spec):
@@ -316,31 +438,55 @@ class TestExpectation(_Spec):
     __test__: ClassVar[bool] = False
 
     stage: Stage | None = None
+    """The stage expected."""
     resolution: Resolution | None = None
+    """The resolution expected."""
     refund_amount: float | None = None
+    """The refund amount expected (to the cent)."""
     return_shipping: ReturnShippingPayer | None = None
+    """Who is expected to pay return shipping."""
     resolution_rule: str | None = None
+    """The rule expected to decide the resolution."""
     fired: tuple[str, ...] = ()
+    """Rules that must fire."""
     not_fired: tuple[str, ...] = ()
+    """Rules that must not fire."""
     pack_version: str | None = None  # the version that predicted it
+    """The version expected to predict it."""
     metrics_added: dict[str, float] | None = None
+    """What the case must add to each seller metric, by metric."""
     dispute_record: bool | None = None
+    """Whether the dispute must go on the store's record."""
     sanctions: tuple[str, ...] | None = None
+    """The sanctions expected, exactly (order ignored)."""
     buyer_flags: tuple[str, ...] | None = None
+    """The buyer flags expected, exactly (order ignored)."""
     deadlines: tuple[str, ...] | None = None
+    """The running deadlines expected, exactly (order ignored)."""
     recommended: tuple[str, ...] = ()
+    """Actions that must be among the recommendations."""
+    holds: PropertyExpectation | None = None
+    """What a property requires of the prediction (each list is "one of"); a failed property's
+    counterexample is printed as a pack test with it."""
 
 
 class PackTest(_Spec):
     """A test in ``tests/*.yaml``: a case (inline or ``case_file``), ``as_of``, what to expect."""
 
     name: Identifier
+    """The test's name, unique in the pack."""
     description: str | None = None
+    """What the test shows, in a sentence."""
     case: dict[str, Any] | None = None
+    """The case, inline (exactly one of `case` and `case_file`)."""
     case_file: str | None = None
+    """A case file, relative to the tests folder and inside the pack."""
     version: str | None = None  # pin a version; default: the one the case's request date selects
+    """Pin a version; by default the one the case's request date selects."""
     as_of: AwareDatetime
+    """When to predict, with a timezone."""
     expect: TestExpectation
+    """What the prediction must show; fields left out are not checked."""
 
     @model_validator(mode="after")
     def _one_case(self) -> PackTest:
@@ -351,39 +497,36 @@ class PackTest(_Spec):
 
 class TestsFile(_Spec):
     tests: tuple[PackTest, ...] = Field(min_length=1)
-
-
-class PropertyExpectation(_Spec):
-    """What must hold of every prediction the property covers (each field: one of)."""
-
-    resolution: tuple[Resolution, ...] | None = None
-    not_resolution: tuple[Resolution, ...] | None = None
-    stage: tuple[Stage, ...] | None = None
-    decided_by: tuple[Identifier, ...] | None = None
-    max_metric_added: dict[str, float] | None = None
-    dispute_record: bool | None = None
+    """The tests of this file."""
 
 
 class EvidenceChange(_Spec):
     """Evidence to add to a generated case: by which party, of which kind."""
 
     party: Identifier
+    """Who adds the evidence."""
     kind: Identifier
+    """The kind of evidence added."""
 
 
 class CaseChange(_Spec):
     """How to change a generated case before predicting it again."""
 
     add_evidence: EvidenceChange
+    """Evidence added to the case before predicting it again."""
 
 
 class ForbiddenTransition(_Spec):
     """A resolution change a property forbids: from any of ``from`` to any of ``to``."""
 
     from_: tuple[Resolution, ...] = Field(alias="from", min_length=1)
+    """Resolutions before the change."""
     to: tuple[Resolution, ...] = Field(min_length=1)
+    """Resolutions after the change that are forbidden from those."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
+    )
 
 
 # What a property's ``given`` (and ``refundrules.testing.evaluations``) may pin.
@@ -402,13 +545,23 @@ class PropertySpec(_Spec):
     """
 
     id: Identifier
+    """The property's id, unique in the pack."""
     description: str
+    """The invariant, in a sentence (printed when it fails)."""
     versions: tuple[str, ...] = ()  # only cases these versions predict (default: every one)
+    """Only cases these versions predict; every version if empty."""
     given: dict[str, Any] = Field(default_factory=dict)
+    """What the generator pins (`kind`, `reason`, `seller_move`, `shipped`, `delivered`,
+    `escalated`, `paid_amount`).
+    """
     when: dict[str, Any] | None = None
+    """A condition over decision facts selecting the cases the property covers."""
     expect: PropertyExpectation | None = None
+    """What every covered prediction must satisfy."""
     change: CaseChange | None = None
+    """How to change a covered case (with `forbid`)."""
     forbid: tuple[ForbiddenTransition, ...] = ()
+    """Resolution transitions the change must never cause."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> PropertySpec:
@@ -426,3 +579,4 @@ class PropertySpec(_Spec):
 
 class PropertiesFile(_Spec):
     properties: tuple[PropertySpec, ...] = Field(min_length=1)
+    """The properties the pack declares."""

@@ -6,11 +6,19 @@ from dataclasses import dataclass
 from enum import Enum
 
 from refundrules._loader import LoadedTest
+from refundrules._pack_model import PropertyExpectation
 from refundrules._prediction import Prediction
 from refundrules._rulepack import RulePack
 from refundrules.exceptions import RefundRulesError
 
-__all__ = ["PackTestResult", "check_expectations", "run_pack_test", "run_pack_tests"]
+__all__ = [
+    "PackTestResult",
+    "check_expectations",
+    "expectation_problem",
+    "prediction_summary",
+    "run_pack_test",
+    "run_pack_tests",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,45 @@ def _show(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_show(item) for item in value) + "]"
     return repr(value)
+
+
+def prediction_summary(prediction: Prediction) -> str:
+    """Stage, resolution, who decides and the deciding rules, in one line."""
+    deciders = [reason.rule_id for reason in prediction.reasons if reason.role == "decided"]
+    return (
+        f"stage {prediction.stage.value}, resolution {prediction.resolution.outcome.value} "
+        f"by {prediction.resolution.decided_by} (deciding rules: {', '.join(deciders)})"
+    )
+
+
+def expectation_problem(expect: PropertyExpectation, prediction: Prediction) -> str | None:
+    """How ``prediction`` breaks what a property (or a test's ``holds``) requires, if it does."""
+    outcome = prediction.resolution.outcome
+    checks: list[tuple[str, tuple[object, ...] | None, object]] = [
+        ("resolution", expect.resolution, outcome),
+        ("stage", expect.stage, prediction.stage),
+        ("decided_by", expect.decided_by, prediction.resolution.decided_by),
+    ]
+    for label, allowed, actual in checks:
+        if allowed is not None and actual not in allowed:
+            wanted = ", ".join(str(item) for item in allowed)
+            return f"expected {label} in [{wanted}]; predicted {prediction_summary(prediction)}"
+    if expect.not_resolution is not None and outcome in expect.not_resolution:
+        return f"resolution {outcome.value} is excluded; predicted {prediction_summary(prediction)}"
+    consequences = prediction.seller_consequences
+    added = {change.metric: change.added for change in consequences.metrics}
+    for metric, ceiling in sorted((expect.max_metric_added or {}).items()):
+        if added.get(metric, 0.0) > ceiling:
+            return (
+                f"expected at most +{ceiling:g} {metric}; predicted "
+                f"+{added[metric]:g} ({prediction_summary(prediction)})"
+            )
+    if expect.dispute_record is not None and consequences.dispute_record != expect.dispute_record:
+        return (
+            f"expected dispute record {expect.dispute_record}; predicted "
+            f"{consequences.dispute_record} ({prediction_summary(prediction)})"
+        )
+    return None
 
 
 def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
@@ -108,6 +155,10 @@ def check_expectations(test: LoadedTest, prediction: Prediction) -> list[str]:
     for action in expect.recommended:
         if action not in actions:
             found.append(f"expected recommended action {action!r}; got {sorted(actions)}")
+    if expect.holds is not None:
+        problem = expectation_problem(expect.holds, prediction)
+        if problem is not None:
+            found.append(f"holds: {problem}")
     return found
 
 

@@ -92,13 +92,18 @@ _DETAIL_VOCABULARY = {
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
+    )
 
 
 class ProfileDefaults(_Spec):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    """The currency of amounts when a case gives none (ISO 4217)."""
     timezone: str
+    """The platform's timezone (IANA name); deadlines and report times are in it."""
     languages: tuple[Language, ...] = Field(min_length=1)
+    """The languages titles and sentences are given in (the first is the default)."""
 
     @model_validator(mode="after")
     def _check_timezone(self) -> ProfileDefaults:
@@ -113,31 +118,44 @@ class CalendarSpec(_Spec):
     """Business days: a ``holidays`` country (and subdivision) and the weekend (0 = Monday)."""
 
     country: str | None = None
+    """The country whose public holidays are not business days (a `holidays` country code)."""
     subdivision: str | None = None
+    """Its subdivision (state, province), if holidays differ by one."""
     weekend: tuple[Annotated[int, Field(ge=0, le=6)], ...] = (5, 6)
+    """Weekdays that are not business days (0 = Monday ... 6 = Sunday)."""
 
 
 class EventSpec(_Spec):
     """One event kind of the platform's flow."""
 
     by: tuple[Identifier, ...] = Field(min_length=1)
+    """The parties who may do it."""
     needs: (
         Literal[
             "refusal_reason", "amount", "ruling", "evidence_kind", "request_kind", "goods_condition"
         ]
         | None
     ) = None
+    """The detail the event must carry (`refusal_reason`, `amount`, `ruling`, `evidence_kind`,
+    `request_kind`, `goods_condition`).
+    """
     after: tuple[Identifier, ...] = ()
+    """It may only happen after one of these event kinds."""
     not_on: tuple[Identifier, ...] = ()
+    """It may not happen on a request of these kinds (as the request stands at that moment)."""
     amount_within_request: bool = False
+    """Its amount may not exceed the requested amount."""
     description: str | None = None
+    """What the event is, in a sentence."""
 
 
 class AnchorSpec(_Spec):
     """A moment named by the first or the last event of some kinds."""
 
     first: tuple[Identifier, ...] | None = Field(default=None, min_length=1)
+    """The moment is the first event of one of these kinds."""
     last: tuple[Identifier, ...] | None = Field(default=None, min_length=1)
+    """The moment is the last event of one of these kinds."""
 
     @model_validator(mode="after")
     def _one(self) -> AnchorSpec:
@@ -152,15 +170,20 @@ class AnchorSpec(_Spec):
 
 class StoreMetricInput(_Spec):
     description: str
+    """What the input counts."""
 
 
 class TotalMetric(_Spec):
     """A metric that adds up (penalty points, deductions, fees): current value + this case."""
 
     kind: Literal["total"]
+    """`total`: the metric adds up."""
     title: Titles
+    """Its title in each language."""
     current: str
+    """The store's current value, a case field (e.g. `store.penalty_points`)."""
     unit: Literal["points", "currency", "count"] = "points"
+    """What it counts (`points`, `currency` or `count`)."""
 
 
 class RateMetric(_Spec):
@@ -168,10 +191,15 @@ class RateMetric(_Spec):
     orders, 0 when the store has no orders in the window."""
 
     kind: Literal["rate"]
+    """`rate`: a share of orders."""
     title: Titles
+    """Its title in each language."""
     defects: str
+    """The store metric input counting defects in the window."""
     orders: str
+    """The store metric input counting orders in the window."""
     unit: Literal["ratio"] = "ratio"
+    """Always `ratio`."""
 
 
 MetricDeclaration = Annotated[TotalMetric | RateMetric, Field(discriminator="kind")]
@@ -181,12 +209,21 @@ class ResolutionPolicy(_Spec):
     """How the library reads a deciding rule's outcome on this platform."""
 
     granted: dict[Identifier, Resolution] = Field(min_length=1)
+    """The resolution a granted request of each kind gets (`refund_only` -> `full_refund`,
+    ...).
+    """
     partial_below_paid: tuple[Resolution, ...] = ()
+    """Resolutions that count as partial when less than the paid amount is refunded."""
     goods_go_back: tuple[Resolution, ...] = ()
+    """Resolutions under which the goods go back to the seller."""
     no_money_back: tuple[Resolution, ...] = ()
+    """Resolutions under which the buyer gets no money back."""
     against_seller: tuple[Resolution, ...] = ()
+    """Resolutions that count against the seller when the platform or system decides."""
     against_seller_when_decided_by: tuple[Identifier, ...] = ("platform", "system")
+    """Who, deciding, makes a resolution count against the seller."""
     seller_fault_reasons: tuple[Identifier, ...] = ()
+    """Request reasons that put the seller at fault (e.g. for return shipping)."""
 
 
 # Facts of the consequence phase that every profile has: the decision's result.
@@ -212,18 +249,33 @@ class PlatformProfile(_Spec):
     """A platform's after-sales flow as data (``profile.yaml``)."""
 
     platform: Identifier
+    """The platform's id, as cases name it."""
     title: Titles
+    """Its title in each language."""
     defaults: ProfileDefaults
+    """Currency, timezone and languages."""
     calendar: CalendarSpec = CalendarSpec()
+    """Business days for business-day windows."""
     vocabulary: dict[Identifier, tuple[Identifier, ...]] = Field(default_factory=dict)
+    """Terms this platform adds to each core vocabulary (reasons, refusal reasons, evidence
+    kinds, ...).
+    """
     evidence_parties: tuple[Identifier, ...] = ("buyer", "seller")
+    """Parties who may hold evidence."""
     store_metrics: dict[Identifier, StoreMetricInput] = Field(default_factory=dict)
+    """Inputs of seller metrics a case's `store.metrics` may give."""
     events: dict[Identifier, EventSpec] = Field(min_length=1)
+    """The event kinds of the platform's flow, who may do each and what must come first."""
     anchors: dict[Identifier, AnchorSpec] = Field(default_factory=dict)
+    """Named moments (first or last event of some kinds) facts measure time from."""
     facts: dict[Identifier, FactDeclaration] = Field(min_length=1)
+    """The decision facts rules read, each derived from the case by a fact kind."""
     consequence_facts: tuple[Identifier, ...] = ()
+    """Decision facts the consequence phase also reads."""
     metrics: dict[Identifier, MetricDeclaration] = Field(default_factory=dict)
+    """The seller metrics (penalty points, defect rates, ...)."""
     policy: ResolutionPolicy
+    """What each resolution means here: granted requests, partial refunds, who is at fault."""
 
     # --- derived views -------------------------------------------------------------------
     @property

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 
 from refundrules._case import Case, Evidence
 from refundrules._conditions import holds
 from refundrules._loader import CheckedProperty
+from refundrules._pack_tests import expectation_problem, prediction_summary
 from refundrules._prediction import Prediction
 from refundrules._profile import PlatformProfile
+from refundrules._regression import entry_name, pack_test_entry
 from refundrules._rulepack import RulePack
 from refundrules._strategies import evaluations
 
@@ -25,13 +26,27 @@ __all__ = ["PropertyResult", "PropertyViolation", "check_pack_properties", "chec
 
 
 class PropertyViolation(AssertionError):
-    """A declared property failed on ``case`` at ``as_of``."""
+    """A declared property failed on ``case`` at ``as_of``.
 
-    def __init__(self, message: str, case: Case, as_of: datetime) -> None:
+    ``regression_case`` with ``holds`` is the pack test that would catch it again: the case
+    (after the property's change, if it has one) and what the property requires of it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        case: Case,
+        as_of: datetime,
+        *,
+        regression_case: Case | None = None,
+        holds: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.case = case
         self.as_of = as_of
+        self.regression_case = regression_case if regression_case is not None else case
+        self.holds = holds or {}
 
 
 @dataclass(frozen=True)
@@ -55,56 +70,19 @@ class PropertyResult:
         head = f"{self.prop.path}:{self.prop.line}: property {self.name!r}"
         if self.violation is None:
             return f"{head}: held on {self.examples} generated cases"
-        case_yaml = yaml.safe_dump(
-            self.violation.case.model_dump(mode="json", exclude_defaults=True),
-            allow_unicode=True,
-            sort_keys=False,
+        entry = pack_test_entry(
+            entry_name(self.name, "counterexample"),
+            self.prop.spec.description,
+            self.violation.regression_case.model_dump(mode="json", exclude_defaults=True),
+            self.violation.as_of,
+            {"holds": self.violation.holds},
         )
         return (
             f"{head} failed: {self.prop.spec.description}\n"
             f"  {self.violation.message}\n"
-            f"  shrunk counterexample (as_of {self.violation.as_of.isoformat()}):\n"
-            + "\n".join(f"    {line}" for line in case_yaml.splitlines())
+            "  shrunk counterexample, as a pack test (paste under `tests:` in tests/*.yaml):\n"
+            + entry
         )
-
-
-def _summary(prediction: Prediction) -> str:
-    deciders = [reason.rule_id for reason in prediction.reasons if reason.role == "decided"]
-    return (
-        f"stage {prediction.stage.value}, resolution {prediction.resolution.outcome.value} "
-        f"by {prediction.resolution.decided_by} (deciding rules: {', '.join(deciders)})"
-    )
-
-
-def _expectation_problem(prop: CheckedProperty, prediction: Prediction) -> str | None:
-    expect = prop.spec.expect
-    assert expect is not None
-    outcome = prediction.resolution.outcome
-    checks: list[tuple[str, Any, Any]] = [
-        ("resolution", expect.resolution, outcome),
-        ("stage", expect.stage, prediction.stage),
-        ("decided_by", expect.decided_by, prediction.resolution.decided_by),
-    ]
-    for label, allowed, actual in checks:
-        if allowed is not None and actual not in allowed:
-            wanted = ", ".join(str(item) for item in allowed)
-            return f"expected {label} in [{wanted}]; predicted {_summary(prediction)}"
-    if expect.not_resolution is not None and outcome in expect.not_resolution:
-        return f"resolution {outcome.value} is excluded; predicted {_summary(prediction)}"
-    consequences = prediction.seller_consequences
-    added = {change.metric: change.added for change in consequences.metrics}
-    for metric, ceiling in sorted((expect.max_metric_added or {}).items()):
-        if added.get(metric, 0.0) > ceiling:
-            return (
-                f"expected at most +{ceiling:g} {metric}; predicted "
-                f"+{added[metric]:g} ({_summary(prediction)})"
-            )
-    if expect.dispute_record is not None and consequences.dispute_record != expect.dispute_record:
-        return (
-            f"expected dispute record {expect.dispute_record}; predicted "
-            f"{consequences.dispute_record} ({_summary(prediction)})"
-        )
-    return None
 
 
 def _changed(prop: CheckedProperty, case: Case, profile: PlatformProfile) -> Case:
@@ -125,18 +103,22 @@ def _changed(prop: CheckedProperty, case: Case, profile: PlatformProfile) -> Cas
 
 def _transition_problem(
     pack: RulePack, prop: CheckedProperty, case: Case, as_of: datetime, before: Prediction
-) -> str | None:
-    after = pack.predict(_changed(prop, case, pack.profile), as_of)
+) -> PropertyViolation | None:
+    changed = _changed(prop, case, pack.profile)
+    after = pack.predict(changed, as_of)
     old, new = before.resolution.outcome, after.resolution.outcome
     for forbidden in prop.spec.forbid:
         if old in forbidden.from_ and new in forbidden.to:
             change = prop.spec.change
             assert change is not None
             added = change.add_evidence
-            return (
+            message = (
                 f"adding {added.party} evidence '{added.kind}' moved the resolution "
-                f"{old.value} -> {new.value}; before: {_summary(before)}; after: {_summary(after)}"
+                f"{old.value} -> {new.value}; before: {prediction_summary(before)}; "
+                f"after: {prediction_summary(after)}"
             )
+            required = {"not_resolution": [item.value for item in forbidden.to]}
+            return PropertyViolation(message, case, as_of, regression_case=changed, holds=required)
     return None
 
 
@@ -167,11 +149,14 @@ def check_property(
         counted["examples"] += 1
         prediction = pack.predict(case, as_of)
         if prop.spec.expect is not None:
-            problem = _expectation_problem(prop, prediction)
+            problem = expectation_problem(prop.spec.expect, prediction)
+            if problem is not None:
+                required = prop.spec.expect.model_dump(mode="json", exclude_none=True)
+                raise PropertyViolation(problem, case, as_of, holds=required)
         else:
-            problem = _transition_problem(pack, prop, case, as_of, prediction)
-        if problem is not None:
-            raise PropertyViolation(problem, case, as_of)
+            violation = _transition_problem(pack, prop, case, as_of, prediction)
+            if violation is not None:
+                raise violation
 
     try:
         run()

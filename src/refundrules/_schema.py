@@ -1,6 +1,11 @@
 """JSON Schemas for case files and rule-pack files, for editors and other tools.
 
+Each schema is JSON Schema 2020-12 with an ``$id`` and a description on every field, so an
+editor can complete and explain a file. The same schemas are committed under ``schemas/``.
+
 >>> schema = json_schema("rules")
+>>> schema["$schema"]
+'https://json-schema.org/draft/2020-12/schema'
 >>> schema["$defs"]["Condition"]["oneOf"][0]["required"]
 ['all']
 """
@@ -11,17 +16,37 @@ from typing import Any
 
 from refundrules._case import Case
 from refundrules._conditions import OPERATORS
-from refundrules._pack_model import PackManifest, RulesFile, TestsFile
+from refundrules._outcomes import OutcomesFile
+from refundrules._pack_model import PackManifest, PropertiesFile, RulesFile, TestsFile
 from refundrules._profile import PlatformProfile
 from refundrules._registry import installed_profiles
 
-__all__ = ["SCHEMA_KINDS", "json_schema"]
+__all__ = ["SCHEMA_KINDS", "json_schema", "schema_id"]
 
-SCHEMA_KINDS = ("case", "rules", "pack", "profile", "parameters", "tests")
+SCHEMA_KINDS = ("case", "rules", "pack", "profile", "parameters", "tests", "properties", "outcomes")
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+ID_BASE = "https://raw.githubusercontent.com/refundrules/refundrules/main/schemas/"
+
+
+def schema_id(kind: str) -> str:
+    """Where the committed schema of ``kind`` is published (its ``$id``)."""
+    return f"{ID_BASE}{kind}.schema.json"
+
+
+_OPERATOR_TEXT = {
+    "eq": "The fact equals the value",
+    "ne": "The fact differs from the value",
+    "lt": "The fact is less than the value",
+    "lte": "The fact is at most the value",
+    "gt": "The fact is greater than the value",
+    "gte": "The fact is at least the value",
+    "in": "The fact is one of the values",
+    "not_in": "The fact is none of the values",
+}
 
 
 def _condition_schema() -> dict[str, Any]:
-    # The facts a rule may read are its platform profile's; the schema offers those of every
+    # The facts a rule may read are its platform profile's; the schema suggests those of every
     # installed pack (a pack's own loader checks the exact set, with "did you mean").
     facts = sorted(
         {
@@ -31,20 +56,31 @@ def _condition_schema() -> dict[str, Any]:
         }
     )
     operand: dict[str, Any] = {
+        "description": "A literal (number, true/false, text or a list of texts) or {param: NAME}",
         "oneOf": [
             {"type": ["boolean", "string", "number"]},
             {"type": "array", "items": {"type": "string"}, "minItems": 1},
             {
                 "type": "object",
-                "properties": {"param": {"type": "string"}},
+                "properties": {
+                    "param": {"type": "string", "description": "The name of a parameter"}
+                },
                 "required": ["param"],
                 "additionalProperties": False,
             },
-        ]
+        ],
     }
     leaf = {
         "type": "object",
-        "properties": {"fact": {"enum": facts}, **{op: operand for op in OPERATORS}},
+        "properties": {
+            "fact": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_]*$",
+                "examples": facts,
+                "description": "The fact the leaf reads, one the pack's profile declares",
+            },
+            **{op: {**operand, "description": _OPERATOR_TEXT.get(op, op)} for op in OPERATORS},
+        },
         "required": ["fact"],
         "additionalProperties": False,
         "minProperties": 2,
@@ -56,19 +92,33 @@ def _condition_schema() -> dict[str, Any]:
         "oneOf": [
             {
                 "type": "object",
-                "properties": {"all": {"type": "array", "items": branch, "minItems": 1}},
+                "properties": {
+                    "all": {
+                        "type": "array",
+                        "items": branch,
+                        "minItems": 1,
+                        "description": "Every condition holds",
+                    }
+                },
                 "required": ["all"],
                 "additionalProperties": False,
             },
             {
                 "type": "object",
-                "properties": {"any": {"type": "array", "items": branch, "minItems": 1}},
+                "properties": {
+                    "any": {
+                        "type": "array",
+                        "items": branch,
+                        "minItems": 1,
+                        "description": "At least one condition holds",
+                    }
+                },
                 "required": ["any"],
                 "additionalProperties": False,
             },
             {
                 "type": "object",
-                "properties": {"not": branch},
+                "properties": {"not": {**branch, "description": "The condition does not hold"}},
                 "required": ["not"],
                 "additionalProperties": False,
             },
@@ -88,6 +138,7 @@ def _parameters_schema() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "parameters": {
+                "description": "Each parameter by name: a number with its unit and its source",
                 "type": "object",
                 "additionalProperties": {"$ref": "#/$defs/Parameter"},
                 "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
@@ -99,8 +150,7 @@ def _parameters_schema() -> dict[str, Any]:
     }
 
 
-def json_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of ``kind``: one of ``case``, ``rules``, ``pack``, ``parameters``, ``tests``."""
+def _built(kind: str) -> dict[str, Any]:
     if kind == "case":
         schema = Case.model_json_schema()
         schema["title"] = "refundrules case"
@@ -109,7 +159,8 @@ def json_schema(kind: str) -> dict[str, Any]:
         schema = RulesFile.model_json_schema()
         schema["title"] = "refundrules rules file (rules/*.yaml)"
         schema["$defs"]["Condition"] = _condition_schema()
-        schema["$defs"]["RuleSpec"]["properties"]["when"] = {"$ref": "#/$defs/Condition"}
+        rule = schema["$defs"]["RuleSpec"]["properties"]
+        rule["when"] = {"$ref": "#/$defs/Condition", "description": rule["when"]["description"]}
         return schema
     if kind == "pack":
         schema = PackManifest.model_json_schema()
@@ -125,4 +176,32 @@ def json_schema(kind: str) -> dict[str, Any]:
         schema = TestsFile.model_json_schema()
         schema["title"] = "refundrules pack tests (tests/*.yaml)"
         return schema
+    if kind == "properties":
+        schema = PropertiesFile.model_json_schema()
+        schema["title"] = "refundrules pack properties (properties.yaml)"
+        return schema
+    if kind == "outcomes":
+        schema = OutcomesFile.model_json_schema()
+        schema["title"] = "refundrules published outcomes (outcomes/*.yaml)"
+        return schema
     raise ValueError(f"unknown schema {kind!r}; choose one of {', '.join(SCHEMA_KINDS)}")
+
+
+def _one_line(node: Any) -> Any:
+    # Descriptions come from docstrings: one paragraph each, on one line, for editors.
+    if isinstance(node, dict):
+        return {
+            key: " ".join(value.split())
+            if key == "description" and isinstance(value, str)
+            else _one_line(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_one_line(item) for item in node]
+    return node
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of ``kind``, one of :data:`SCHEMA_KINDS` (``case``, ``rules``, …)."""
+    schema = _one_line(_built(kind))
+    return {"$schema": DIALECT, "$id": schema_id(kind), **schema}
