@@ -1,6 +1,19 @@
 """Predictions per second for a bundled pack, against the raw durable-rules cost of the same facts.
 
-Run:  python benchmarks/bench_predict.py [--pack pinduoduo] [--cases 400] [--rounds 5]
+Run:  python benchmarks/bench_predict.py [--pack pinduoduo] [--cases 400] [--generated 2000]
+      [--rounds 5]
+
+First, fire on generated fact sets (--generated cases from refundrules.testing.evaluations, the
+decision facts of the version each selects), best of --rounds, interleaved:
+  host path        the version's decision rules on a bare durable Host, assert/retract per
+                   ruleset (what RuleEngine.fire did before it drove the C extension: baseline)
+  C, uncached      RuleEngine(..., cache_size=0).fire: durable decides every case
+  cached, cold     a fresh RuleEngine each round: durable decides each signature once
+  cached, warm     the same engine again: every signature already decided
+  zen collect      zen-engine, the same conditions as a collect decision table
+  plain Python     the same conditions as one generated Python expression per rule
+zen and plain Python are generated from the compiled pack (benchmarks/fire_peers.py) and
+checked to fire the same rule ids as RuleEngine.fire on every case.
 
 Stages timed on the same cases in the same run (best of --rounds):
   raw durable    the pack's compiled rulesets registered on a bare durable Host; each case's
@@ -30,6 +43,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,7 +53,10 @@ import yaml
 from durable import engine as durable_engine
 
 import refundrules
-from refundrules._engine import CASE_KIND, DISCRIMINATOR
+from refundrules._engine import CASE_KIND, DISCRIMINATOR, RuleEngine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fire_peers import python_fire, zen_fire
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,6 +110,96 @@ def raw_durable(version: refundrules.PackVersion) -> Callable[[dict[str, Any]], 
         return list(fired)
 
     return fire
+
+
+def generated(
+    family: refundrules.RulePack, count: int
+) -> list[tuple[refundrules.Case, datetime]]:
+    """``count`` (case, as_of) pairs from the public strategies (fixed seed)."""
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+
+    from refundrules.testing import evaluations
+
+    found: list[tuple[refundrules.Case, datetime]] = []
+
+    @seed(11)
+    @settings(
+        max_examples=count,
+        phases=[Phase.generate],
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(evaluations(family))
+    def collect(evaluation: tuple[refundrules.Case, datetime]) -> None:
+        found.append(evaluation)
+
+    collect()
+    return found
+
+
+def fire_on_generated(family: refundrules.RulePack, count: int, rounds: int) -> None:
+    pairs = generated(family, count)
+    chosen = Counter(family.version_for(case).version for case, _ in pairs)
+    version = family.version(chosen.most_common(1)[0][0])  # the version most cases select
+    facts = []
+    for case, moment in pairs:
+        chosen = family.version_for(case)
+        if chosen is version:
+            full = chosen.facts(case, moment)
+            facts.append({name: full[name] for name in chosen._compiled().decision_fields})
+    rules = version._decision.rules
+    label = version._decision.label
+    uncached = RuleEngine(label, rules, cache_size=0)
+    warm = RuleEngine(label, rules)
+    zen, python, host = zen_fire(rules), python_fire(rules), raw_durable(version)
+    for fact in facts:
+        expected = uncached.fire(fact)
+        assert warm.fire(fact) == expected, "cached and uncached disagree"
+        assert zen(fact) == expected, f"zen-engine disagrees: {zen(fact)} != {expected}"
+        assert python(fact) == expected, f"plain Python disagrees on {fact}"
+        assert host(fact) == expected, "the host path disagrees"
+    cache = warm.cache
+    assert cache is not None
+    signatures = len(cache)
+    cold_engines = [RuleEngine(label, rules) for _ in range(rounds)]
+
+    def cold() -> None:
+        engine = cold_engines.pop()
+        for fact in facts:
+            engine.fire(fact)
+        engine.close()
+
+    n = len(facts)
+    rates = best_rates(
+        {
+            "host path (baseline)": lambda: [host(f) for f in facts],
+            "C, uncached": lambda: [uncached.fire(f) for f in facts],
+            "cached, cold": cold,
+            "cached, warm": lambda: [warm.fire(f) for f in facts],
+            "zen collect": lambda: [zen(f) for f in facts],
+            "plain Python": lambda: [python(f) for f in facts],
+        },
+        n,
+        rounds,
+    )
+    print(
+        f"fire on generated fact sets: {version.ref.id}@{version.version} decision "
+        f"({len(rules)} rules); {n} of {len(pairs)} generated cases select it, "
+        f"{signatures} distinct signatures; best of {rounds}; zen-engine, plain Python and "
+        "the host path fire the same rule ids on every case"
+    )
+    zen_rate = rates["zen collect"]
+    print(f"{'stage':<26}{'cases/s':>12}{'us/case':>10}{'x baseline':>12}{'x zen':>8}")
+    for label_, rate in rates.items():
+        base = rates["host path (baseline)"]
+        print(
+            f"{label_:<26}{rate:>12,.0f}{1e6 / rate:>10.1f}{rate / base:>12.2f}"
+            f"{rate / zen_rate:>8.2f}"
+        )
+    uncached.close()
+    warm.close()
+    print()
 
 
 def best_rates(
@@ -162,10 +269,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pack", default="pinduoduo")
     parser.add_argument("--cases", type=int, default=400)
+    parser.add_argument("--generated", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
 
     family = refundrules.load_rule_pack(args.pack)
+    fire_on_generated(family, args.generated, args.rounds)
     samples = sample_cases(args.cases)
     pack = family.version_for(samples[0][0])
     samples = [(case, moment) for case, moment in samples if family.version_for(case) is pack]
@@ -176,13 +285,26 @@ def main() -> None:
     for full, fact in zip(facts, projected, strict=True):
         assert sorted(raw(fact)) == sorted(pack.fire(full)), "raw and adapter disagree"
 
+    # The same family with every engine uncached: the switch for the pre-cache path.
+    uncached_family = refundrules.load_rule_pack(args.pack)
+    for version in uncached_family.versions:
+        engines = version._compiled()
+        engines.decision._cache = None
+        if engines.consequence is not None:
+            engines.consequence._cache = None
+    uncached_family.predict(*samples[0])  # builds its likelihood table, as family's below
+    family.predict(*samples[0])
+    for case, moment in samples:
+        assert family.predict(case, moment) == uncached_family.predict(case, moment)
+
     n = len(samples)
     rates = best_rates(
         {
             "raw durable (baseline)": lambda: [raw(f) for f in projected],
             "engine adapter (fire)": lambda: [pack.fire(f) for f in facts],
             "facts (derive_facts)": lambda: [pack.facts(c, m) for c, m in samples],
-            "predict (end to end)": lambda: [pack.predict(c, m) for c, m in samples],
+            "predict, uncached": lambda: [uncached_family.predict(c, m) for c, m in samples],
+            "predict (end to end)": lambda: [family.predict(c, m) for c, m in samples],
         },
         n,
         args.rounds,

@@ -237,7 +237,7 @@ def test_fresh_process_first_case_matching_nothing_does_not_crash(tmp_path: Path
         thresholds = list(range(0, 600, 10))            # 60 rules: more than one ruleset
         rules = [EngineRule(f"over_{t}", i, Leaf("n", "gt", float(t), None, ()))
                  for i, t in enumerate(thresholds)]
-        engine = RuleEngine("fresh-process", rules)
+        engine = RuleEngine("fresh-process", rules, cache_size=0)
         values = [-1.0, -7.0, 15.0, -2.0, 605.0, -3.0, 0.0]  # the FIRST case matches no rule
         wrong = 0
         for k in range(3000):
@@ -270,7 +270,7 @@ def test_thousands_of_distinct_cases_through_one_engine() -> None:
     make results wrong long before 3,000 cases.
     """
     rules = _sample_rules()
-    engine = RuleEngine("live-session-cap", [rule for rule, _ in rules])
+    engine = RuleEngine("live-session-cap", [rule for rule, _ in rules], cache_size=0)
     wrong = []
     for i in range(3000):
         facts = _sample_case(i)
@@ -297,7 +297,7 @@ def test_engines_start_no_dispatcher_threads() -> None:
     not be ``_SynchronousHost``.
     """
     before = {thread.ident for thread in threading.enumerate()}
-    engines = [RuleEngine(f"threads-{i}", [rule for rule, _ in _sample_rules()]) for i in range(3)]
+    engines = [RuleEngine(f"threads-{i}", [rule for rule, _ in _sample_rules()], cache_size=0) for i in range(3)]
     pack = load_rule_pack("pinduoduo")
     try:
         for engine in engines:
@@ -333,7 +333,7 @@ def test_threads_sharing_one_engine_get_correct_results() -> None:
     reports error 111 — wrong results and EngineErrors in almost every run at this size.
     """
     rules = _sample_rules()
-    engine = RuleEngine("threads", [rule for rule, _ in rules])
+    engine = RuleEngine("threads", [rule for rule, _ in rules], cache_size=0)
     wrong: list[tuple[int, int, list[str]]] = []
     errors: list[BaseException] = []
     per_thread = 1500
@@ -505,7 +505,7 @@ def test_engine_compares_numbers_as_numbers(pdd: RulePack) -> None:
     assert rule_id in pdd.fire(pdd.facts(cheap, as_of))
     assert rule_id not in pdd.fire(pdd.facts(dear, as_of))
 
-    engine = RuleEngine("numbers", [_rule("over_50", 0, _leaf("n", "gt", 50.0))])
+    engine = RuleEngine("numbers", [_rule("over_50", 0, _leaf("n", "gt", 50.0))], cache_size=0)
     assert engine.fire({"n": 9.0}) == []
     assert engine.fire({"n": 9}) == []
     assert engine.fire({"n": 100.0}) == ["over_50"]
@@ -622,7 +622,7 @@ def test_two_hundred_simultaneous_matches_are_split_across_rulesets() -> None:
     case matching all of them would raise EngineError (error 303) instead of returning 200 ids.
     """
     rules = [_rule(f"over_{i}", i, _leaf("n", "gt", float(i))) for i in range(200)]
-    engine = RuleEngine("sixty-four", rules)
+    engine = RuleEngine("sixty-four", rules, cache_size=0)
     groups = partition_rules(rules)
     assert engine.ruleset_count == len(groups) > 1
     for group in groups:
@@ -730,7 +730,7 @@ def test_over_budget_error_names_the_offending_rule_not_a_prefix(tmp_path: Path)
 def test_split_engine_returns_ids_in_agenda_order() -> None:
     """Splitting for the 64-match limit must not change the documented agenda order."""
     rules = [_rule(f"r{i}", 1000 - i, _leaf("n", "gt", float(i))) for i in range(100)]
-    engine = RuleEngine("agenda", rules)
+    engine = RuleEngine("agenda", rules, cache_size=0)
     assert engine.ruleset_count > 1
     expected = [rule.rule_id for rule in sorted(rules, key=lambda rule: rule.priority)]
     try:
@@ -757,7 +757,7 @@ def test_six_hundred_sibling_equality_tests_register_and_evaluate(tmp_path: Path
 
         rules = [EngineRule(f"code_{i}", i, Leaf("code", "eq", float(i), None, ()))
                  for i in range(600)]
-        engine = RuleEngine("siblings", rules)
+        engine = RuleEngine("siblings", rules, cache_size=0)
         wrong = []
         for code in [*range(600), 600, 1000, -1]:
             got = engine.fire({"code": float(code)})
@@ -785,7 +785,7 @@ def test_engine_error_is_raised_and_the_next_case_is_clean() -> None:
     evaluate exactly as on a fresh engine.
     """
     rules = _sample_rules()
-    engine = RuleEngine("errors", [rule for rule, _ in rules])
+    engine = RuleEngine("errors", [rule for rule, _ in rules], cache_size=0)
     assert engine.fire(_sample_case(1200)) == _expected(rules, _sample_case(1200))
     too_wide = {f"extra_{i}": 1.0 for i in range(300)} | _sample_case(2000)
     with pytest.raises(EngineError) as caught:
@@ -824,7 +824,7 @@ def test_swallowed_action_error_is_raised_and_does_not_leak() -> None:
     too (and abandoned activations could fire in the next case).
     """
     rules = _sample_rules()
-    engine = _FailingActionEngine("action-errors", [rule for rule, _ in rules])
+    engine = _FailingActionEngine("action-errors", [rule for rule, _ in rules], cache_size=0)
     engine.fail_next = True
     with pytest.raises(EngineError, match="action exploded"):
         engine.fire(_sample_case(1800))
@@ -833,36 +833,52 @@ def test_swallowed_action_error_is_raised_and_does_not_leak() -> None:
     engine.close()
 
 
-def test_host_failure_mid_case_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Containment: any exception from the host during a case becomes EngineError, the case
+def test_engine_failure_mid_case_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Containment: any exception from the C engine during a case becomes EngineError, the case
     fact is retracted in ``finally`` and the engine is rebuilt, so nothing of the failed case
     reaches the next one.
 
-    Here the host's ``assert_fact`` stores and fires the case in the second ruleset, then
-    raises. Without the wrapping the caller gets a bare RuntimeError; without both the
+    Here the C extension's ``assert_fact`` stores and fires the case in the second ruleset,
+    then raises. Without the wrapping the caller gets a bare RuntimeError; without both the
     retraction and the rebuild the stored fact makes the next case "already observed" in that
     ruleset, so its rules would not fire.
     """
     rules = [_rule(f"over_{i}", i, _leaf("n", "gt", float(i))) for i in range(100)]
-    engine = RuleEngine("host-failure", rules)
+    engine = RuleEngine("engine-failure", rules, cache_size=0)
     assert engine.ruleset_count > 1
     host = engine._host
     assert host is not None
-    second = engine._names[1]
-    original = host.assert_fact
+    second = engine._handles[1]
+    original = durable_rules_engine.assert_fact
 
-    def flaky(name: str, fact: Any, complete: Any = None) -> Any:
-        state = original(name, fact, complete)
-        if name == second:
-            raise RuntimeError("host failed")
-        return state
+    def flaky(handle: int, payload: str) -> Any:
+        result = original(handle, payload)
+        if handle == second:
+            raise RuntimeError("engine failed")
+        return result
 
-    monkeypatch.setattr(host, "assert_fact", flaky)
-    with pytest.raises(EngineError, match="host failed"):
+    monkeypatch.setattr(durable_rules_engine, "assert_fact", flaky)
+    with pytest.raises(EngineError, match="engine failed"):
         engine.fire({"n": 1000.0})
+    monkeypatch.undo()
     assert engine._host is not host
     assert engine.fire({"n": 1000.0}) == [rule.rule_id for rule in rules]
     assert engine.fire({"n": 10.5}) == [f"over_{i}" for i in range(11)]
+    engine.close()
+
+
+def test_a_fact_left_behind_is_an_error_not_a_silent_empty_answer() -> None:
+    """Containment: if a case's fact were still stored (a retraction that did not happen),
+    durable answers the next identical assert with "already observed" and fires nothing. The
+    adapter raises EngineError for that and rebuilds, so the case after it is answered right.
+    """
+    engine = RuleEngine("left-behind", [_rule("big", 0, _leaf("n", "gt", 1.0))], cache_size=0)
+    handle = engine._handles[0]
+    fact = {"n": 5.0, "sid": _SESSION_ID, "id": "case", "$kind": CASE_KIND}
+    durable_rules_engine.assert_fact(handle, json.dumps(fact))  # stored, never retracted
+    with pytest.raises(EngineError, match="already seen"):
+        engine.fire({"n": 5.0})
+    assert engine.fire({"n": 5.0}) == ["big"]
     engine.close()
 
 
@@ -870,7 +886,7 @@ def test_reserved_fact_names_are_refused() -> None:
     """Containment: ``sid``, ``id`` and the discriminator are engine-owned; a case fact using
     them would move the case to another session or fake the discriminator, so ``fire``
     refuses them with EngineError."""
-    engine = RuleEngine("reserved", [_rule("any_n", 0, _leaf("n", "gt", 0.0))])
+    engine = RuleEngine("reserved", [_rule("any_n", 0, _leaf("n", "gt", 0.0))], cache_size=0)
     for name in ("sid", "id", "$kind"):
         with pytest.raises(EngineError, match="reserved"):
             engine.fire({"n": 1.0, name: "x"})
@@ -1011,7 +1027,7 @@ def test_engine_level_results_do_not_depend_on_order() -> None:
     """Containment, at the adapter itself: the same facts give the same ids whatever was fired
     before, across split rulesets, and no fact is left in the session afterwards."""
     rules = _sample_rules()
-    engine = RuleEngine("order", [rule for rule, _ in rules])
+    engine = RuleEngine("order", [rule for rule, _ in rules], cache_size=0)
     indices = list(range(0, 2100, 37))
     forward = {i: engine.fire(_sample_case(i)) for i in indices}
     shuffled = indices * 2
@@ -1031,6 +1047,7 @@ def test_rule_with_several_true_alternatives_is_reported_once() -> None:
         [
             _rule("either", 0, AnyOf((_leaf("a", "eq", True), _leaf("b", "eq", True)))),
         ],
+        cache_size=0,
     )
     try:
         assert engine.fire({"a": True, "b": False}) == ["either"]

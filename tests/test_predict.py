@@ -5,15 +5,20 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refundrules import (
     Case,
     CaseError,
+    EvaluationError,
     Prediction,
     Resolution,
     RulePack,
     Stage,
 )
+from refundrules._prediction import Reason
+from refundrules.testing import evaluations
 
 from .conftest import at
 
@@ -180,3 +185,24 @@ def test_naive_or_early_as_of_is_a_case_error_in_predict(
     with pytest.raises(CaseError) as info:
         pack.predict(make_case(), REQUEST - timedelta(seconds=1))
     assert info.value.field == "as_of"
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_reasons_built_without_validation_validate_back_to_themselves(
+    pack: RulePack, data: st.DataObject
+) -> None:
+    """Reasons are built with ``model_construct`` (no validation): each must be exactly what
+    validating its own dump gives, field types included."""
+    case, as_of = data.draw(evaluations(pack))
+    try:
+        prediction = pack.predict(case, as_of)
+    except EvaluationError:
+        return  # a gap in the pack: nothing to compare
+    for reason in prediction.reasons:
+        again = Reason.model_validate(reason.model_dump())
+        assert again == reason
+        assert [type(value) for value in again.facts.values()] == [
+            type(value) for value in reason.facts.values()
+        ]
+    assert Prediction.model_validate_json(prediction.model_dump_json()) == prediction

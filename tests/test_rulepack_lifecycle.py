@@ -99,6 +99,9 @@ def test_close_while_other_threads_predict(tmp_path: Any) -> None:
         reference = refundrules.load_rule_pack("pinduoduo")
         expected = [reference.predict(case, moment) for case, moment in examples]
         pack = refundrules.load_rule_pack("pinduoduo")
+        # The first prediction builds the likelihood table (every published record predicted
+        # once): done before the threads start, so that predictions finish before the close.
+        assert pack.predict(*examples[0]) == expected[0]
         counts = {{"ok": 0, "wrong": 0, "closed": 0, "other": 0}}
         lock = threading.Lock()
 
@@ -186,3 +189,19 @@ def test_closed_pack_unpickles_open() -> None:
         assert clone.predict(*EXAMPLES[0]) == expected
     with pytest.raises(EngineError, match="closed"):
         pack.predict(*EXAMPLES[0])
+
+
+def test_a_likelihood_table_built_across_a_closed_version_is_refused() -> None:
+    """The first prediction predicts every published record; a version closed by then turns
+    its records into problems. That partial table must not be kept or used (it would give
+    wrong likelihoods to every later prediction)."""
+    pack = load_rule_pack("pinduoduo")
+    case, as_of = EXAMPLES[0]
+    chosen = pack.version_for(case)
+    other = next(version for version in pack.versions if version is not chosen)
+    other.close()
+    with pytest.raises(EngineError, match="closed"):
+        pack.predict(case, as_of)
+    assert pack._likelihoods is None
+    assert pack.predict(case, as_of, likelihood=False).likelihood is None
+    pack.close()

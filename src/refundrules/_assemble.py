@@ -27,7 +27,6 @@ from refundrules._prediction import (
     Reason,
     RecommendedAction,
     Sanction,
-    SourceCitation,
 )
 from refundrules._profile import PlatformProfile, RateMetric
 from refundrules._vocabulary import Resolution, ReturnShippingPayer
@@ -330,20 +329,14 @@ def reasons_for(
 ) -> Reason:
     leaves = satisfied_leaves(rule.condition, facts)
     because = "; ".join(describe_leaf(leaf, facts) for leaf in leaves)
-    return Reason(
+    # Built from checked parts with exactly the declared types (tests/test_predict.py checks
+    # that validating a dumped reason gives it back), so pydantic's validation is skipped.
+    return Reason.model_construct(
         rule_id=rule.spec.id,
         title=rule.spec.title.en,
         title_zh=rule.spec.title.zh or rule.spec.title.en,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         because=because,
         facts={leaf.fact: facts[leaf.fact] for leaf in leaves},
-        sources=tuple(
-            SourceCitation(
-                key=key,
-                title=pack.manifest.sources[key].title,
-                url=pack.manifest.sources[key].url,
-                confidence=pack.manifest.sources[key].confidence,
-            )
-            for key in rule.spec.sources
-        ),
+        sources=pack.citations[rule.spec.id],
     )

@@ -14,10 +14,14 @@ here, and each containment has a regression test in ``tests/test_engine_hazards.
 * crash on ``delete_state`` and the 1,024 live-session cap: one fixed session id per ruleset;
   a case is asserted as a fact with ``id: "case"`` and retracted in ``finally``; no
   ``delete_state``, ever;
-* background dispatcher threads: a private ``Host`` whose ``_run`` does nothing;
+* background dispatcher threads: a private ``Host`` whose ``_run`` does nothing; the host
+  only registers the rulesets, cases are driven through the C extension directly (one JSON
+  text per case; activations taken with ``start_action_for_state`` /
+  ``complete_and_start_action``, no per-action JSON round trips, no state re-assertion);
 * the engine's own state fact: every rule is ANDed with a discriminator only case facts carry;
-* swallowed action errors: actions only append a rule id; an error stored in the session state
-  is raised as :class:`EngineError`;
+* swallowed action errors: actions only append a rule id, and run in our own activation loop:
+  one that raises abandons its activation and is raised as :class:`EngineError`; a session
+  that had a failure is never asked for another action (that crashed the C engine);
 * a case the engine cannot finish (e.g. an aborted action) rebuilds the rulesets before raising;
 * the 64-simultaneous-match and 512-sibling limits: rules are split into several rulesets by a
   path budget (``MAX_PATHS_PER_RULESET``); a single rule over it is refused;
@@ -27,12 +31,17 @@ here, and each containment has a regression test in ``tests/test_engine_hazards.
   of a ``with`` block or garbage collection frees the C rulesets;
 * threads: the C extension holds the GIL, so one lock per engine serialises calls; ``close``
   waits for a call in flight.
+
+Each engine keeps a bounded firing cache by the facts' signature (``_firing_cache``): durable
+decides a signature the first time it appears, and the same signature is answered from the
+cache afterwards; rules the signature plan cannot take run uncached.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
 import threading
 import uuid
 import warnings
@@ -46,6 +55,7 @@ import durable_rules_engine
 from durable import engine as durable_engine
 
 from refundrules._condition_tree import AllOf, Condition, Leaf
+from refundrules._firing_cache import DEFAULT_CACHE_SIZE, FiringCache, SignaturePlan
 from refundrules.exceptions import EngineError
 
 # durable-rules calls datetime.utcfromtimestamp, deprecated since Python 3.12, inside every
@@ -78,6 +88,11 @@ CASE_KIND = "__refundrules_case__"
 DISCRIMINATOR = "$kind"
 RESERVED_FIELDS = frozenset({"sid", "id", DISCRIMINATOR})
 _SESSION_ID = "refundrules-case"
+_RETRACT_CASE = json.dumps({"sid": _SESSION_ID, "id": "case"})
+# What the C extension's assert_fact / retract_fact return first (rules.h): activations are
+# pending; nothing matched; the fact was already there; the session is locked by an action
+# that outlived its lease (the host reports that as 0).
+_RESULT_OK, _RESULT_NOT_HANDLED, _RESULT_OBSERVED, _RESULT_DEFERRED = 0, 1, 2, 3
 # One fact may satisfy at most 64 conditions at once (error 303) and one node may hold at most
 # 511 children. A ruleset's match paths (disjunctive terms) plus its deepest path bound the
 # engine's stack; keeping that sum under this budget keeps every case clear of both limits.
@@ -140,6 +155,10 @@ class RuleCompileError(ValueError):
 
 class RuleBudgetError(RuleCompileError):
     """One rule alone exceeds the engine's match budget; ``rule_id`` names it."""
+
+
+class _ActionFailedError(EngineError):
+    """An action raised inside the activation loop (re-raised as EngineError by the caller)."""
 
 
 @dataclass(frozen=True)
@@ -336,25 +355,42 @@ class RuleEngine:
 
     _counter = itertools.count()
 
-    def __init__(self, label: str, rules: Sequence[EngineRule]) -> None:
-        self._start(label, [_compile(rule) for rule in rules])
+    def __init__(
+        self, label: str, rules: Sequence[EngineRule], *, cache_size: int = DEFAULT_CACHE_SIZE
+    ) -> None:
+        # cache_size=0 runs every case through durable-rules (the uncached path, for tests
+        # and benchmarks); a rule set the signature plan refuses runs uncached whatever it is.
+        plan = SignaturePlan.of([rule.condition for rule in rules]) if cache_size else None
+        if plan is not None and plan.names & RESERVED_FIELDS:
+            plan = None  # such a fact is refused on every case: nothing to cache
+        self._start(label, [_compile(rule) for rule in rules], plan, cache_size)
 
     @classmethod
     def _from_durable(cls, label: str, rules: Sequence[_DurableRule]) -> Self:
         """An engine over conditions already in durable's form, which our trees cannot always
         express (``$nex``): for the hazard tests only."""
         engine = cls.__new__(cls)
-        engine._start(label, rules)
+        engine._start(label, rules, None, 0)
         return engine
 
-    def _start(self, label: str, rules: Sequence[_DurableRule]) -> None:
+    def _start(
+        self,
+        label: str,
+        rules: Sequence[_DurableRule],
+        plan: SignaturePlan | None,
+        cache_size: int,
+    ) -> None:
         self._label = label
+        self._plan, self._cache_size = plan, cache_size
+        self._cache = FiringCache(plan, cache_size) if plan is not None else None
         self._groups = partition_rules(rules)
         self._lock = threading.Lock()
         self._fired: list[str] = []
         self._closed = False
         self._host: _SynchronousHost | None = None
         self._names: list[str] = []
+        self._handles: list[int] = []  # the C rulesets, in agenda order
+        self._actions: dict[str, Callable[[Any], None]] = {}
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._build()
 
@@ -365,6 +401,11 @@ class RuleEngine:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def cache(self) -> FiringCache | None:
+        """The firing cache by signature, or None when this engine runs every case uncached."""
+        return self._cache
 
     def _action(self, rule_id: str) -> Callable[[Any], None]:
         # The action holds the list, not the engine: the finalizer keeps the host (and so the
@@ -384,6 +425,9 @@ class RuleEngine:
         finalizer = weakref.finalize(self, _free_rulesets, host, names)
         finalizer.atexit = False  # the process is ending: freeing would only risk its exit
         self._finalizer = finalizer
+        actions = {
+            rule.rule_id: self._action(rule.rule_id) for group in self._groups for rule in group
+        }
         for index, group in enumerate(self._groups):
             name = f"{self._label}#{unique}#{index}"
             ruleset = {
@@ -399,7 +443,8 @@ class RuleEngine:
                         }
                     ],
                     "pri": rule.priority,
-                    "run": self._action(rule.rule_id),
+                    # The host needs an action to register a rule; ``_run_actions`` calls ours.
+                    "run": actions[rule.rule_id],
                 }
                 for rule in group
             }
@@ -411,11 +456,13 @@ class RuleEngine:
                     f"durable-rules refused the compiled rules: {exc}", pack_id=self._label
                 ) from exc
             names.append(name)
+        self._handles = [host._ruleset_directory[name]._handle for name in names]
+        self._actions = actions
         self._host, self._names = host, list(names)
 
     def _release(self) -> None:
         finalizer, self._finalizer = self._finalizer, None
-        self._host, self._names = None, []
+        self._host, self._names, self._handles = None, [], []
         if finalizer is not None:
             finalizer()  # frees at most once: a finalizer that already ran does nothing
 
@@ -442,19 +489,44 @@ class RuleEngine:
     def __getstate__(self) -> dict[str, Any]:
         # The compiled rules, never durable's objects: the host, its C rulesets, the lock and
         # the finalizer belong to this process.
-        return {"label": self._label, "rules": [rule for group in self._groups for rule in group]}
+        return {
+            "label": self._label,
+            "rules": [rule for group in self._groups for rule in group],
+            "plan": self._plan,
+            "cache_size": self._cache_size,
+        }
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
-        self._start(state["label"], state["rules"])
+        self._start(state["label"], state["rules"], state["plan"], state["cache_size"])
 
     def fire(self, facts: Mapping[str, Any]) -> list[str]:
         """Assert ``facts`` as one case and return the ids of the rules that fired."""
-        for name in RESERVED_FIELDS & facts.keys():
-            raise EngineError(f"fact name {name!r} is reserved by the engine", pack_id=self._label)
-        for name, value in facts.items():
-            _check_engine_value(name, value, self._label)
+        cache = self._cache
+        key = cache.signature(facts) if cache is not None else None
+        if key is None:
+            # Facts the signature cannot vouch for (a name no rule reads, another type, a
+            # float durable cannot parse): check each one, as every case was checked before.
+            for name in RESERVED_FIELDS & facts.keys():
+                raise EngineError(
+                    f"fact name {name!r} is reserved by the engine", pack_id=self._label
+                )
+            for name, value in facts.items():
+                _check_engine_value(name, value, self._label)
         if self._closed:  # refused at once, not after waiting for a case in flight
             raise EngineError("this engine was closed", pack_id=self._label)
+        if key is not None and self._host is not None:
+            assert cache is not None
+            hit = cache.get(key)
+            if hit is not None:
+                return list(hit)
+        fired = self._fire_uncached(facts)
+        if key is not None:
+            assert cache is not None
+            cache.put(key, fired)
+        return fired
+
+    def _fire_uncached(self, facts: Mapping[str, Any]) -> list[str]:
+        """durable-rules decides this case (the caller has checked the facts)."""
         with self._lock:
             if self._host is None:
                 raise EngineError(
@@ -469,36 +541,72 @@ class RuleEngine:
             fact["sid"] = _SESSION_ID
             fact["id"] = "case"
             fact[DISCRIMINATOR] = CASE_KIND
-            for name in self._names:
-                self._assert_one(name, fact)
+            # One JSON text for every ruleset: the C engine parses it, nothing parses it back.
+            payload = json.dumps(fact, ensure_ascii=False)
+            for handle in self._handles:
+                self._assert_one(handle, payload)
             # durable runs a rule's action once per satisfied `$or` path: a rule is one rule.
             return list(dict.fromkeys(fired))
 
-    def _assert_one(self, name: str, fact: dict[str, Any]) -> None:
-        assert self._host is not None
-        host = self._host
+    def _run_actions(self, handle: int, state: int) -> None:
+        """Run every activation the last assert or retract left for the session, in agenda
+        order, without the host's per-action JSON round trips and state re-assertion.
+
+        ``start_action_for_state`` hands out the first activation, ``complete_and_start_action``
+        completes it and hands out the next (None when there is none). An action that raises
+        abandons its activation (so no lease stays open) and the error is raised after the
+        caller has retracted the case.
+        """
+        message = durable_rules_engine.start_action_for_state(handle, state)
+        if message is None:
+            return
+        text: str | None = message[1]
+        actions = self._actions
+        while text is not None:
+            # '{"<rule id>":{"m":…}}': the rule id is the first key.
+            end = text.find('"', 2)
+            rule_id = text[2:end]
+            if rule_id not in actions:  # a name with escapes: read it properly
+                rule_id = next(iter(json.loads(text)))
+            try:
+                actions[rule_id](rule_id)
+            except Exception as exc:
+                durable_rules_engine.abandon_action(handle, state)
+                raise _ActionFailedError(str(exc)) from exc
+            text = durable_rules_engine.complete_and_start_action(handle, state)
+
+    def _assert_one(self, handle: int, payload: str) -> None:
         failure: Exception | None = None
         try:
-            state = host.assert_fact(name, fact)
-            if state == 0:
+            code, state = durable_rules_engine.assert_fact(handle, payload)
+            if code == _RESULT_OK:
+                self._run_actions(handle, state)
+            elif code == _RESULT_DEFERRED:
                 failure = EngineError(
                     "durable-rules abandoned the case (an action outlived its lease)",
                     pack_id=self._label,
                 )
-            elif isinstance(state, Mapping) and "exception" in state:
+            elif code == _RESULT_OBSERVED:
                 failure = EngineError(
-                    f"a rule action failed: {state['exception']}", pack_id=self._label
+                    "durable-rules had already seen this case (a fact was left behind)",
+                    pack_id=self._label,
                 )
-        except durable_engine.MessageNotHandledException:
-            pass  # no rule in this ruleset matched: a normal outcome
+            # _RESULT_NOT_HANDLED: no rule in this ruleset matched, a normal outcome
+        except _ActionFailedError as exc:
+            failure = EngineError(f"a rule action failed: {exc}", pack_id=self._label)
+            failure.__cause__ = exc.__cause__
         except Exception as exc:  # the C extension's error type, MemoryError, …
             failure = EngineError(f"durable-rules failed on this case: {exc}", pack_id=self._label)
             failure.__cause__ = exc
         finally:
             try:
-                host.retract_fact(name, {"sid": _SESSION_ID, "id": "case"})
-            except durable_engine.MessageNotHandledException:
-                pass  # nothing was stored (no rule matched): nothing to retract
+                code, state = durable_rules_engine.retract_fact(handle, _RETRACT_CASE)
+                # Every rule needs the case fact, so a retraction activates nothing; the drain
+                # only makes sure no activation waits for the next case. After a failure the
+                # session is not touched again (asking it for an action after an abandoned one
+                # crashed the C engine): the rulesets are rebuilt below.
+                if code == _RESULT_OK and failure is None:
+                    self._run_actions(handle, state)
             except Exception as exc:
                 failure = failure or EngineError(
                     f"could not clear the case: {exc}", pack_id=self._label

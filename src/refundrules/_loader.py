@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +35,7 @@ from refundrules._pack_model import (
     RuleSpec,
     TestsFile,
 )
+from refundrules._prediction import SourceCitation
 from refundrules._profile import PlatformProfile
 from refundrules._yaml import YamlDocument, load_yaml_file
 from refundrules.exceptions import CaseError, RulePackError
@@ -120,6 +122,24 @@ class VersionDefinition:
 
     def parameter_value(self, name: str) -> float:
         return self.parameters[name].value
+
+    @cached_property
+    def citations(self) -> Mapping[str, tuple[SourceCitation, ...]]:
+        """Each rule's sources as a prediction cites them, built once per version (they
+        depend only on the rule and the manifest, not on the case)."""
+        sources = self.manifest.sources
+        return {
+            rule.spec.id: tuple(
+                SourceCitation(
+                    key=key,
+                    title=sources[key].title,
+                    url=sources[key].url,
+                    confidence=sources[key].confidence,
+                )
+                for key in rule.spec.sources
+            )
+            for rule in self.rules
+        }
 
 
 @dataclass(frozen=True)

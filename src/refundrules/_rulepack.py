@@ -232,6 +232,11 @@ class PackVersion:
         """Build the durable-rules rulesets now rather than on the first prediction."""
         self._compiled()
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
     def close(self) -> None:
         """Free the engine's rulesets; the version cannot predict afterwards."""
         with self._lock:
@@ -494,6 +499,10 @@ class RulePack:
     def _likelihood_table(self) -> Mapping[str, Counter[str]]:
         if self._likelihoods is None:
             table = likelihood_table(predict_outcome(self, item) for item in self.outcomes)
+            # A version closed while the records were predicted turned some of them into
+            # problems: that table is partial, so it is neither kept nor used.
+            if any(version.closed for version in self._versions):
+                raise EngineError("this rule pack was closed", pack_id=self.id)
             with self._lock:
                 self._likelihoods = table
         return self._likelihoods
