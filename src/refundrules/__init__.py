@@ -111,6 +111,7 @@ from refundrules._profile import (
 )
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
+from refundrules._service import Engine, PackInfo, ReloadResult
 from refundrules._vocabulary import (
     CompensationKind,
     EarlierRequestOutcome,
@@ -133,7 +134,9 @@ from refundrules.exceptions import (
     EvaluationError,
     MissingExtraError,
     RefundRulesError,
+    ReloadError,
     RulePackError,
+    UnknownPackError,
 )
 
 __version__ = "0.1.0"
@@ -171,6 +174,7 @@ __all__ = [
     "EarlierRequestOutcome",
     "Effects",
     "ElapsedFact",
+    "Engine",
     "EngineError",
     "EvaluationError",
     "Event",
@@ -202,6 +206,7 @@ __all__ = [
     "OutcomeRecord",
     "OutcomeSource",
     "PackDefinition",
+    "PackInfo",
     "PackManifest",
     "PackRef",
     "PackTest",
@@ -226,6 +231,8 @@ __all__ = [
     "RefundReason",
     "RefundRequest",
     "RefundRulesError",
+    "ReloadError",
+    "ReloadResult",
     "ReplyStateFact",
     "RequestKind",
     "Resolution",
@@ -249,6 +256,7 @@ __all__ = [
     "TestExpectation",
     "Titles",
     "TotalMetric",
+    "UnknownPackError",
     "VersionDefinition",
     "load_case",
     "load_rule_pack",

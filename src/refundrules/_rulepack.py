@@ -479,6 +479,9 @@ class RulePack:
     def _likelihood_table(self) -> Mapping[str, Counter[str]]:
         if self._likelihoods is None:
             table = likelihood_table(predict_outcome(self, item) for item in self.outcomes)
+            if any(version._closed for version in self._versions):
+                # closed while the records were predicted: they failed, the table is partial
+                raise EngineError("this rule pack was closed", pack_id=self.id)
             with self._lock:
                 self._likelihoods = table
         return self._likelihoods
