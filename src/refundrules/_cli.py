@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from refundrules import _cli_serve
 from refundrules._case_file import load_case
 from refundrules._loader import bundled_examples_root, bundled_pack_names
 from refundrules._messages import NAIVE_TIME
@@ -392,6 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("pack", metavar="PACK")
     calibrate.add_argument("--format", choices=("text", "json"), default="text")
     calibrate.set_defaults(handler=_command_calibrate)
+
+    _cli_serve.register(commands)
     return parser
 
 

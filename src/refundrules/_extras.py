@@ -6,7 +6,7 @@ import importlib.util
 
 from refundrules.exceptions import MissingExtraError
 
-__all__ = ["require_hypothesis"]
+__all__ = ["require_hypothesis", "require_module"]
 
 
 def require_hypothesis(feature: str) -> None:
@@ -17,3 +17,13 @@ def require_hypothesis(feature: str) -> None:
         found = False
     if not found:
         raise MissingExtraError(feature, module="hypothesis", extra="authoring")
+
+
+def require_module(feature: str, *, module: str, extra: str) -> None:
+    """Raise :class:`MissingExtraError` unless ``module`` (brought by ``extra``) can be imported."""
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ValueError:  # a module set to None in sys.modules
+        found = False
+    if not found:
+        raise MissingExtraError(feature, module=module, extra=extra)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -144,10 +144,13 @@ class Engine:
             [("platform", f"no loaded rule pack is for platform {platform!r}; loaded: {names}")]
         )
 
-    @contextmanager
-    def lease(self, pack_id: str) -> Iterator[RulePack]:
+    def lease(self, pack_id: str) -> AbstractContextManager[RulePack]:
         """The current pack of ``pack_id``, kept open until the block ends even if a reload
-        replaces it meanwhile."""
+        replaces it meanwhile: ``with engine.lease("pinduoduo") as pack: ...``."""
+        return self._lease(pack_id)
+
+    @contextmanager
+    def _lease(self, pack_id: str) -> Iterator[RulePack]:
         with self._lock:
             slot = self._slot(pack_id)
             slot.users += 1
