@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from refundrules import _cli_serve
+from refundrules import _cli_batch, _cli_serve
 from refundrules._case_file import load_case
 from refundrules._loader import bundled_examples_root, bundled_pack_names
 from refundrules._messages import NAIVE_TIME
@@ -395,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.set_defaults(handler=_command_calibrate)
 
     _cli_serve.register(commands)
+    _cli_batch.register(commands)
     return parser
 
 
