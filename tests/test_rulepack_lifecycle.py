@@ -123,7 +123,12 @@ def test_close_while_other_threads_predict(tmp_path: Any) -> None:
         threads = [threading.Thread(target=work, args=(seed,)) for seed in range(3)]
         for thread in threads:
             thread.start()
-        time.sleep(0.5)
+        deadline = time.monotonic() + 60  # the first prediction also predicts the outcomes
+        while time.monotonic() < deadline:
+            with lock:
+                if counts["ok"] >= 3:
+                    break
+            time.sleep(0.01)
         pack.close()
         for thread in threads:
             thread.join(timeout=30)

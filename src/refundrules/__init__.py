@@ -113,6 +113,7 @@ from refundrules._profile import (
 )
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
+from refundrules._service import Engine, PackInfo, ReloadResult
 from refundrules._smallest_change import SmallestChange
 from refundrules._timeline import Timeline, TimelineEntry, draw_timeline
 from refundrules._vocabulary import (
@@ -138,7 +139,9 @@ from refundrules.exceptions import (
     EvaluationError,
     MissingExtraError,
     RefundRulesError,
+    ReloadError,
     RulePackError,
+    UnknownPackError,
 )
 
 __version__ = "0.1.0"
@@ -178,6 +181,7 @@ __all__ = [
     "EarlierRequestOutcome",
     "Effects",
     "ElapsedFact",
+    "Engine",
     "EngineError",
     "EvaluationError",
     "Event",
@@ -212,6 +216,7 @@ __all__ = [
     "OutcomeSource",
     "PackDefinition",
     "PackFlow",
+    "PackInfo",
     "PackManifest",
     "PackRef",
     "PackTest",
@@ -236,6 +241,8 @@ __all__ = [
     "RefundReason",
     "RefundRequest",
     "RefundRulesError",
+    "ReloadError",
+    "ReloadResult",
     "ReplyStateFact",
     "RequestKind",
     "Resolution",
@@ -265,6 +272,7 @@ __all__ = [
     "TimelineEntry",
     "Titles",
     "TotalMetric",
+    "UnknownPackError",
     "VersionDefinition",
     "WhatIf",
     "draw_flow",

@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from refundrules import _cli_explain, _cli_graph, _cli_timeline, _cli_what_if
+from refundrules import (
+    _cli_batch,
+    _cli_explain,
+    _cli_graph,
+    _cli_serve,
+    _cli_timeline,
+    _cli_what_if,
+)
 from refundrules._case_file import load_case
 from refundrules._cli_case import AS_OF_FILE, example_as_of, parse_as_of
 from refundrules._i18n import print_json, safe_print
@@ -366,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_what_if.register(commands)
     _cli_timeline.register(commands)
     _cli_graph.register(commands)
+    _cli_serve.register(commands)
+    _cli_batch.register(commands)
     return parser
 
 

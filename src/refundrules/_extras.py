@@ -7,7 +7,7 @@ import importlib.util
 
 from refundrules.exceptions import MissingExtraError
 
-__all__ = ["require_hypothesis", "require_matplotlib"]
+__all__ = ["require_hypothesis", "require_matplotlib", "require_module"]
 
 
 def require_hypothesis(feature: str) -> None:
@@ -20,11 +20,16 @@ def require_hypothesis(feature: str) -> None:
         raise MissingExtraError(feature, module="hypothesis", extra="authoring")
 
 
-def require_matplotlib(feature: str) -> None:
-    """Raise :class:`MissingExtraError` naming ``feature`` unless matplotlib can be imported."""
+def require_module(feature: str, *, module: str, extra: str) -> None:
+    """Raise :class:`MissingExtraError` unless ``module`` (brought by ``extra``) can be imported."""
     try:
-        found = importlib.util.find_spec("matplotlib") is not None
+        found = importlib.util.find_spec(module) is not None
     except ValueError:  # a module set to None in sys.modules
         found = False
     if not found:
-        raise MissingExtraError(feature, module="matplotlib", extra="plot")
+        raise MissingExtraError(feature, module=module, extra=extra)
+
+
+def require_matplotlib(feature: str) -> None:
+    """Raise :class:`MissingExtraError` naming ``feature`` unless matplotlib can be imported."""
+    require_module(feature, module="matplotlib", extra="plot")

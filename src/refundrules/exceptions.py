@@ -18,7 +18,9 @@ __all__ = [
     "EvaluationError",
     "MissingExtraError",
     "RefundRulesError",
+    "ReloadError",
     "RulePackError",
+    "UnknownPackError",
 ]
 
 
@@ -109,3 +111,30 @@ class MissingExtraError(RefundRulesError, ImportError):
 
 class EngineError(EvaluationError):
     """durable-rules itself failed on a case; the engine was reset before this was raised."""
+
+
+class UnknownPackError(RefundRulesError, LookupError):
+    """A long-lived engine holds no pack family by that id; ``known`` lists the ones it holds."""
+
+    def __init__(self, pack_id: str, *, known: tuple[str, ...] = ()) -> None:
+        self.pack_id = pack_id
+        self.known = tuple(known)
+        names = ", ".join(self.known) or "none"
+        super().__init__(f"no rule pack {pack_id!r} is loaded (loaded: {names})")
+
+
+class ReloadError(RefundRulesError):
+    """Reloading a pack failed; the engine keeps predicting with the pack it had.
+
+    ``pack_id`` names the family, ``cause`` is the error that stopped the new pack (usually a
+    :class:`RulePackError` with its file and line), ``kept`` the content hash still in use.
+
+    >>> print(ReloadError("pinduoduo", RulePackError("bad", path="p.yaml"), kept="ab12"))
+    reloading 'pinduoduo' failed, still using content ab12: p.yaml: bad
+    """
+
+    def __init__(self, pack_id: str, cause: BaseException, *, kept: str) -> None:
+        self.pack_id = pack_id
+        self.cause = cause
+        self.kept = kept
+        super().__init__(f"reloading {pack_id!r} failed, still using content {kept}: {cause}")

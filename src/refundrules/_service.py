@@ -1,0 +1,253 @@
+"""A long-lived engine for services: the installed pack families, reloadable while predicting.
+
+:class:`Engine` holds one :class:`RulePack` per family id. ``reload(pack_id)`` reads the
+family again from where it came from, builds its rulesets, and only then swaps it in under a
+lock: a prediction that already holds the old pack finishes on it, every later one uses the
+new one, and the old pack is closed (its durable rulesets freed) when its last prediction
+returns. A reload that fails keeps the old pack and raises :class:`ReloadError` saying why.
+
+>>> engine = Engine(["pinduoduo"])  # doctest: +SKIP
+>>> engine.reload("pinduoduo").generation  # doctest: +SKIP
+2
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from refundrules._case import Case
+from refundrules._case_file import load_case
+from refundrules._loader import bundled_pack_names
+from refundrules._prediction import PackRef, Prediction
+from refundrules._rulepack import RulePack, load_rule_pack
+from refundrules.exceptions import CaseError, RefundRulesError, ReloadError, UnknownPackError
+
+__all__ = ["Engine", "PackInfo", "ReloadResult"]
+
+
+class PackInfo(BaseModel):
+    """One family an :class:`Engine` holds: where it is read from, which load it is (the
+    ``generation`` counts loads, 1 for the first), when it was loaded, and its versions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    platform: str
+    source: str
+    generation: int
+    loaded_at: datetime
+    versions: tuple[PackRef, ...]
+
+
+class ReloadResult(BaseModel):
+    """What a successful :meth:`Engine.reload` did: the pack before and after, and whether any
+    version's content hash changed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    changed: bool
+    before: PackInfo
+    after: PackInfo
+
+
+class _Slot:
+    """One loaded family and how many predictions are using it right now."""
+
+    __slots__ = ("info", "pack", "retired", "source", "users")
+
+    def __init__(self, pack: RulePack, source: str | Path, generation: int) -> None:
+        self.pack = pack
+        self.source = source
+        self.users = 0
+        self.retired = False
+        self.info = PackInfo(
+            id=pack.id,
+            platform=pack.platform,
+            source=str(source),
+            generation=generation,
+            loaded_at=datetime.now(UTC),
+            versions=tuple(version.ref for version in pack.versions),
+        )
+
+
+def _built(source: str | Path) -> RulePack:
+    """Load a family and build every version's rulesets, so a pack that durable refuses fails
+    here, before it replaces anything."""
+    pack = load_rule_pack(source)
+    try:
+        for version in pack.versions:
+            version.compile()
+    except BaseException:
+        pack.close()
+        raise
+    return pack
+
+
+class Engine:
+    """The pack families a long-running process predicts with, each reloadable in place.
+
+    ``Engine()`` holds every bundled family; ``Engine(["pinduoduo", "path/to/pack"])`` the
+    ones named (a bundled name or a folder). Thread-safe: ``predict``, ``reload`` and
+    ``packs`` may be called from any thread at once. ``close()`` (or leaving a ``with`` block)
+    frees every pack.
+    """
+
+    def __init__(self, packs: Iterable[str | Path] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._reloading = threading.Lock()  # one reload at a time; predictions never wait on it
+        self._slots: dict[str, _Slot] = {}
+        self._closed = False
+        sources = list(packs) if packs is not None else list(bundled_pack_names())
+        try:
+            for source in sources:
+                pack = _built(source)
+                if pack.id in self._slots:
+                    pack.close()
+                    raise RefundRulesError(f"two packs have the id {pack.id!r}")
+                self._slots[pack.id] = _Slot(pack, source, 1)
+        except BaseException:
+            self.close()
+            raise
+
+    # --- what it holds ---------------------------------------------------------------------
+    def packs(self) -> tuple[PackInfo, ...]:
+        """The families held, by id."""
+        with self._lock:
+            return tuple(self._slots[name].info for name in sorted(self._slots))
+
+    def info(self, pack_id: str) -> PackInfo:
+        with self._lock:
+            return self._slot(pack_id).info
+
+    def _slot(self, pack_id: str) -> _Slot:
+        if self._closed:
+            raise RefundRulesError("this engine was closed")
+        try:
+            return self._slots[pack_id]
+        except KeyError:
+            raise UnknownPackError(pack_id, known=tuple(sorted(self._slots))) from None
+
+    def _for_platform(self, platform: str) -> str:
+        for pack_id, slot in self._slots.items():
+            if slot.pack.platform == platform:
+                return pack_id
+        names = ", ".join(sorted(slot.pack.platform for slot in self._slots.values()))
+        raise CaseError(
+            [("platform", f"no loaded rule pack is for platform {platform!r}; loaded: {names}")]
+        )
+
+    def lease(self, pack_id: str) -> AbstractContextManager[RulePack]:
+        """The current pack of ``pack_id``, kept open until the block ends even if a reload
+        replaces it meanwhile: ``with engine.lease("pinduoduo") as pack: ...``."""
+        return self._lease(pack_id)
+
+    @contextmanager
+    def _lease(self, pack_id: str) -> Iterator[RulePack]:
+        with self._lock:
+            slot = self._slot(pack_id)
+            slot.users += 1
+        try:
+            yield slot.pack
+        finally:
+            with self._lock:
+                slot.users -= 1
+                free = slot.retired and slot.users == 0
+            if free:
+                slot.pack.close()
+
+    # --- predicting ------------------------------------------------------------------------
+    def resolve(self, data: Mapping[str, Any], pack: str | None = None) -> str:
+        """The id of the pack that predicts ``data``: ``pack`` if given, else the one for the
+        case's platform."""
+        if pack is not None:
+            with self._lock:
+                self._slot(pack)
+            return pack
+        platform = data.get("platform")
+        if not isinstance(platform, str):
+            raise CaseError([("platform", "a platform is required (a string)")])
+        with self._lock:
+            if self._closed:
+                raise RefundRulesError("this engine was closed")
+            return self._for_platform(platform)
+
+    def predict(
+        self,
+        case: Case | Mapping[str, Any],
+        as_of: datetime | None = None,
+        *,
+        pack: str | None = None,
+        version: str | None = None,
+    ) -> Prediction:
+        """Predict a case (a :class:`Case` or a mapping, checked against the pack's profile)
+        with the current pack of its platform (or ``pack``); see :meth:`RulePack.predict`."""
+        data = case.model_dump(mode="json") if isinstance(case, Case) else case
+        pack_id = self.resolve(data, pack)
+        with self.lease(pack_id) as family:
+            checked = case if isinstance(case, Case) else load_case(case, profile=family.profile)
+            return family.predict(checked, as_of, version=version)
+
+    # --- reloading -------------------------------------------------------------------------
+    def reload(self, pack_id: str) -> ReloadResult:
+        """Read ``pack_id`` again from its source and swap it in atomically.
+
+        Raises :class:`ReloadError` (the old pack stays in use) if the new one does not load
+        or build, and :class:`UnknownPackError` for an id the engine does not hold.
+        """
+        with self._reloading:
+            with self._lock:
+                old = self._slot(pack_id)
+            try:
+                pack = _built(old.source)
+                if pack.id != pack_id:
+                    pack.close()
+                    raise RefundRulesError(f"the folder now holds pack {pack.id!r}")
+            except Exception as exc:
+                kept = old.info.versions[-1].content_hash[:16]
+                raise ReloadError(pack_id, exc, kept=kept) from exc
+            new = _Slot(pack, old.source, old.info.generation + 1)
+            with self._lock:
+                if self._closed:
+                    pack.close()
+                    raise RefundRulesError("this engine was closed")
+                self._slots[pack_id] = new
+                old.retired = True
+                free = old.users == 0
+            if free:
+                old.pack.close()
+        before = {ref.version: ref.content_hash for ref in old.info.versions}
+        after = {ref.version: ref.content_hash for ref in new.info.versions}
+        return ReloadResult(id=pack_id, changed=before != after, before=old.info, after=new.info)
+
+    # --- lifetime --------------------------------------------------------------------------
+    def close(self) -> None:
+        """Free every pack (those in use when their last prediction returns)."""
+        with self._lock:
+            self._closed = True
+            slots = list(self._slots.values())
+            self._slots.clear()
+            idle = []
+            for slot in slots:
+                slot.retired = True
+                if slot.users == 0:
+                    idle.append(slot)
+        for slot in idle:
+            slot.pack.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        held = ", ".join(f"{info.id}#{info.generation}" for info in self.packs())
+        return f"<Engine {held}>"
