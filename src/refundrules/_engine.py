@@ -328,21 +328,27 @@ class _SynchronousHost(durable_engine.Host):  # type: ignore[misc]
         return None
 
 
-def _free_rulesets(host: _SynchronousHost, names: Sequence[str]) -> None:
+def _free_rulesets(
+    host: _SynchronousHost, names: Sequence[str], session_failed: list[bool]
+) -> None:
     """Remove rulesets from their host and free them in the C engine (durable has no unload).
 
     Called once per registration, by ``close`` or by the engine's finalizer; it must not
-    refer to the engine, or the engine could never be collected.
+    refer to the engine, or the engine could never be collected. After a failed case the
+    session is not touched again (asking it for an action after an abandoned one crashes the
+    C engine), so its state stays allocated and only the rulesets are freed.
     """
     for name in names:
         ruleset = host._ruleset_directory.get(name)
         if ruleset is None:
             continue
-        try:
-            host.assert_fact(name, {"sid": _SESSION_ID, "id": "close", DISCRIMINATOR: _CLOSE_KIND})
-            durable_rules_engine.delete_state(ruleset._handle, _SESSION_ID)
-        except Exception:  # pragma: no cover - the state stays allocated; the ruleset is freed
-            pass
+        if not session_failed[0]:
+            try:
+                close_fact = {"sid": _SESSION_ID, "id": "close", DISCRIMINATOR: _CLOSE_KIND}
+                host.assert_fact(name, close_fact)
+                durable_rules_engine.delete_state(ruleset._handle, _SESSION_ID)
+            except Exception:  # pragma: no cover - the state stays allocated
+                pass
         host._ruleset_directory.pop(name, None)
         if ruleset in host._ruleset_list:
             host._ruleset_list.remove(ruleset)
@@ -406,6 +412,7 @@ class RuleEngine:
         self._host: _SynchronousHost | None = None
         self._names: list[str] = []
         self._handles: list[int] = []  # the C rulesets, in agenda order
+        self._session_failed = [False]  # shared with the finalizer of the current rulesets
         self._actions: dict[str, Callable[[Any], None]] = {}
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._build()
@@ -438,7 +445,8 @@ class RuleEngine:
         unique = f"{uuid.uuid4().hex[:12]}-{next(self._counter)}"
         names: list[str] = []
         # The finalizer exists before the first ruleset does, so nothing registered can leak.
-        finalizer = weakref.finalize(self, _free_rulesets, host, names)
+        self._session_failed = [False]
+        finalizer = weakref.finalize(self, _free_rulesets, host, names, self._session_failed)
         finalizer.atexit = False  # the process is ending: freeing would only risk its exit
         self._finalizer = finalizer
         actions = {
@@ -635,6 +643,7 @@ class RuleEngine:
         if failure is not None:
             # Start from fresh rulesets so nothing of this case reaches the next one (unless
             # the engine is being closed: then there is no next case).
+            self._session_failed[0] = True
             self._release()
             if not self._closed:
                 self._build()
