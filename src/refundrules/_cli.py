@@ -23,8 +23,7 @@ from refundrules import (
     _cli_timeline,
     _cli_what_if,
 )
-from refundrules._case_file import load_case
-from refundrules._cli_case import AS_OF_FILE, example_as_of, parse_as_of
+from refundrules._cli_case import AS_OF_FILE, case_pack_as_of
 from refundrules._i18n import print_json, safe_print
 from refundrules._loader import bundled_examples_root, bundled_pack_names
 from refundrules._report import render_text
@@ -46,21 +45,8 @@ EXIT_EVALUATION = 5
 
 
 def _command_predict(args: argparse.Namespace) -> int:
-    if args.pack:
-        pack = load_rule_pack(args.pack)
-        case = pack.load_case(args.case_file)
-    else:
-        case = load_case(args.case_file)
-        pack = load_rule_pack(case.platform)
-    as_of = args.as_of
-    if as_of is None:
-        as_of = example_as_of(args.case_file)
-        if as_of is not None:
-            print(
-                f"as of {as_of} (from {AS_OF_FILE} beside the case; --as-of overrides)",
-                file=sys.stderr,
-            )
-    prediction = pack.predict(case, parse_as_of(as_of), version=args.pack_version)
+    pack, case, as_of = case_pack_as_of(args)
+    prediction = pack.predict(case, as_of, version=args.pack_version)
     if args.format == "json":
         print_json(prediction.model_dump_json(indent=2))
     else:
