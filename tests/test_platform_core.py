@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 import refundrules
 from refundrules import Case, CaseError, RulePack, RulePackError
@@ -190,12 +192,24 @@ def test_versions_end_where_the_next_begins(pack: RulePack) -> None:
     assert "late_shipment_compensation" in {r.spec.id for r in pack.version("2024.12").rules}
 
 
-def test_diff_between_two_versions_of_one_family(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["diff", "pinduoduo@2024.12", "pinduoduo@2025.7", "--examples", "300",
-                 "--allow", "*"])
+def test_diff_between_two_versions_of_one_family(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A low-value dispute the platform refunds without return under 2024.12 must go back to
+    # return and refund under 2025.7 (the platform no longer imposes refund without return).
+    # It is replayed, so the assertion does not depend on which cases the generator reaches.
+    example = ROOT / "examples" / "06_platform_reviewing_low_value.yaml"
+    replay = tmp_path / "replay.jsonl"
+    case = yaml.safe_load(example.read_text(encoding="utf-8"))
+    replay.write_text(
+        json.dumps({"case": case, "as_of": "2025-04-17T15:00:00+08:00"}) + "\n", encoding="utf-8"
+    )
+    code = main(["diff", "pinduoduo@2024.12", "pinduoduo@2025.7", "--examples", "50",
+                 "--replay", str(replay), "--allow", "*"])
     out = capsys.readouterr().out
     assert code == 0
     assert "diff pinduoduo 2024.12" in out and "-> pinduoduo 2025.7" in out
+    assert "50 generated + 1 replayed cases" in out
     assert "refund_without_return->return_and_refund" in out
 
 
