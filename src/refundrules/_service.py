@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,12 +82,11 @@ def _built(source: str | Path) -> RulePack:
     """Load a family and build every version's rulesets, so a pack that durable refuses fails
     here, before it replaces anything."""
     pack = load_rule_pack(source)
-    try:
+    with ExitStack() as on_failure:  # closes the pack unless every version compiled
+        on_failure.callback(pack.close)
         for version in pack.versions:
             version.compile()
-    except BaseException:
-        pack.close()
-        raise
+        on_failure.pop_all()
     return pack
 
 
@@ -106,16 +105,15 @@ class Engine:
         self._slots: dict[str, _Slot] = {}
         self._closed = False
         sources = list(packs) if packs is not None else list(bundled_pack_names())
-        try:
+        with ExitStack() as on_failure:  # frees what was built unless every pack loaded
+            on_failure.callback(self.close)
             for source in sources:
                 pack = _built(source)
                 if pack.id in self._slots:
                     pack.close()
                     raise RefundRulesError(f"two packs have the id {pack.id!r}")
                 self._slots[pack.id] = _Slot(pack, source, 1)
-        except BaseException:
-            self.close()
-            raise
+            on_failure.pop_all()
 
     # --- what it holds ---------------------------------------------------------------------
     def packs(self) -> tuple[PackInfo, ...]:
