@@ -22,7 +22,13 @@ from hypothesis import strategies as st
 from refundrules._case import Case
 from refundrules._pack_model import GENERATOR_KEYS, Parameter
 from refundrules._rulepack import PackVersion, RulePack
-from refundrules._vocabulary import EventKind, LogisticsStatus, RequestKind, Resolution
+from refundrules._vocabulary import (
+    EarlierRequestOutcome,
+    EventKind,
+    LogisticsStatus,
+    RequestKind,
+    Resolution,
+)
 from refundrules.exceptions import CaseError
 
 __all__ = ["SELLER_MOVES", "Evaluation", "Packish", "cases", "evaluations", "threshold_offsets"]
@@ -35,6 +41,20 @@ _RARELY = st.sampled_from((False, False, False, False, False, True))
 _FIXABLE = GENERATOR_KEYS
 # Generated orders are paid within this many days of a version's first day (or before its end).
 _SPAN_DAYS = 300
+
+
+def _rare_subset(terms: Sequence[str]) -> st.SearchStrategy[list[str]]:
+    """Usually nothing; now and then one or two of ``terms``."""
+    return st.one_of(
+        st.just([]),
+        st.just([]),
+        st.lists(st.sampled_from(terms), min_size=1, max_size=2, unique=True),
+    )
+
+
+def _given(**details: Any) -> dict[str, Any]:
+    """The event details that are set (``None`` means the event does not carry it)."""
+    return {name: value for name, value in details.items() if value is not None}
 
 
 def _seconds(unit: str, value: float) -> int:
@@ -181,7 +201,10 @@ def _evaluation(
         "fresh": draw(_RARELY),
         "opened_digital": draw(_RARELY),
         "during_promotion": draw(_RARELY),
+        "return_terms": draw(_rare_subset(profile.terms("return_terms"))),
     }
+    if draw(_RARELY):
+        order["after_sales_days"] = draw(st.sampled_from((7, 15, 30, 365)))
     logistics: dict[str, Any] = {"status": LogisticsStatus.NOT_SHIPPED.value}
     latest = paid_at
     if shipped:
@@ -190,7 +213,9 @@ def _evaluation(
         latest = shipped_at
         if draw(st.booleans()):
             logistics["carrier_pickup_at"] = _iso(shipped_at + timedelta(seconds=draw(offset)))
+        logistics["shared_with_other_orders"] = draw(_RARELY)
         if delivered:
+            logistics["contents_short"] = draw(_RARELY)
             delivered_at = shipped_at + timedelta(seconds=draw(st.integers(3600, 6 * 86400)))
             order["delivered_at"] = _iso(delivered_at)
             latest = delivered_at
@@ -222,18 +247,32 @@ def _evaluation(
         who = actor if actor in spec.by else spec.by[0]
         timeline.append({"at": _iso(moment), "actor": who, "kind": event_kind.value, **details})
 
+    current_kind = kind
+    if draw(_RARELY):  # the request changes kind before the seller answers
+        others = [term for term in profile.terms("request_kinds") if term != kind]
+        if others and EventKind.BUYER_CHANGED_REQUEST.value in profile.events:
+            current_kind = draw(st.sampled_from(others))
+            add("buyer", EventKind.BUYER_CHANGED_REQUEST, request_kind=current_kind)
+    conditions = (None, *profile.terms("goods_conditions"))
     move = pick("seller_move", st.sampled_from(SELLER_MOVES))
     disagreement = False
+    if move == "none" and draw(_RARELY):
+        add("platform", EventKind.PLATFORM_INSTANT_REFUND)
+    elif move == "none" and not shipped and draw(_RARELY):
+        add("seller", EventKind.SELLER_CANCELLED_ORDER)
     if move == "agreed":
         add("seller", EventKind.SELLER_AGREED)
-        if kind != RequestKind.REFUND_ONLY and draw(st.booleans()):
+        if current_kind != RequestKind.REFUND_ONLY and draw(st.booleans()):
             add("buyer", EventKind.BUYER_SHIPPED_RETURN)
             answer = draw(st.sampled_from(["none", "confirmed", "rejected"]))
+            condition = _given(goods_condition=draw(st.sampled_from(conditions)))
             if answer == "confirmed":
-                add("seller", EventKind.SELLER_CONFIRMED_RETURN)
+                add("seller", EventKind.SELLER_CONFIRMED_RETURN, **condition)
             elif answer == "rejected":
-                add("seller", EventKind.SELLER_REJECTED_RETURN)
+                add("seller", EventKind.SELLER_REJECTED_RETURN, **condition)
                 disagreement = True
+    if current_kind == RequestKind.REFUND_ONLY and delivered and draw(_RARELY):
+        add("buyer", EventKind.BUYER_SENT_GOODS_BACK)
     elif move == "refused":
         add(
             "seller",
@@ -253,8 +292,14 @@ def _evaluation(
     escalate = fixed.get("escalated")
     if escalate is None:
         escalate = disagreement and draw(st.booleans())
-    if escalate:
-        add("buyer", EventKind.BUYER_ESCALATED)
+    # The platform steps in on its own on a request nobody settled (never after an agreement).
+    unsettled = disagreement or move in ("none", "refused")
+    intervened = not escalate and unsettled and fixed.get("escalated") is None and draw(_RARELY)
+    if escalate or intervened:
+        if intervened:  # the platform steps in on its own
+            add("platform", EventKind.PLATFORM_INTERVENED)
+        else:
+            add("buyer", EventKind.BUYER_ESCALATED)
         if draw(st.booleans()):
             ruling = draw(st.sampled_from(list(Resolution)))
             add("platform", EventKind.PLATFORM_RULED, ruling=ruling.value)
@@ -269,16 +314,32 @@ def _evaluation(
         for party in profile.evidence_parties
         for item in draw(st.lists(st.sampled_from(evidence_kinds), max_size=4, unique=True))
     ]
+    request: dict[str, Any] = {
+        "kind": kind,
+        "reason": reason,
+        "amount": str(requested),
+        "requested_at": _iso(requested_at),
+    }
+    if draw(_RARELY):
+        request["compensation"] = {
+            "kind": draw(st.sampled_from(profile.terms("compensation_kinds"))),
+            "amount": str(draw(st.decimals(Decimal("0.01"), paid, places=2, allow_nan=False))),
+        }
+    if draw(_RARELY):  # the buyer re-applies after an earlier request ended
+        earlier_at = paid_at + (requested_at - paid_at) * draw(st.floats(0, 1))
+        request["earlier_requests"] = [
+            {
+                "kind": draw(st.sampled_from(profile.terms("request_kinds"))),
+                "reason": draw(st.sampled_from(profile.terms("reasons"))),
+                "requested_at": _iso(earlier_at),
+                "outcome": draw(st.sampled_from(list(EarlierRequestOutcome))).value,
+            }
+        ]
     data: dict[str, Any] = {
         "case_id": f"generated-{draw(st.integers(0, 10**9))}",
         "platform": pack.platform,
         "order": order,
-        "request": {
-            "kind": kind,
-            "reason": reason,
-            "amount": str(requested),
-            "requested_at": _iso(requested_at),
-        },
+        "request": request,
         "timeline": draw(st.permutations(timeline)),  # any order: the case sorts them
         "evidence": evidence,
         "logistics": logistics,
@@ -292,6 +353,7 @@ def _evaluation(
             "penalty_points": draw(parts.points),
             "experience_score": draw(parts.score),
             "item_quality_complaint_rate": draw(parts.ratio),
+            "left_platform": draw(_RARELY),
         },
     }
     try:
