@@ -20,6 +20,7 @@ from refundrules._case import (
     StoreProfile,
 )
 from refundrules._case_file import load_case
+from refundrules._compare import PlatformAnswer, PlatformComparison, compare_platforms
 from refundrules._conditions import AllOf, AnyOf, Leaf
 from refundrules._explain import ConditionCheck, Explanation, RuleExplanation
 from refundrules._fact_kinds import (
@@ -227,6 +228,8 @@ __all__ = [
     "ParameterChange",
     "Party",
     "PeriodPassedFact",
+    "PlatformAnswer",
+    "PlatformComparison",
     "PlatformProfile",
     "PredictedResolution",
     "Prediction",
@@ -275,6 +278,7 @@ __all__ = [
     "UnknownPackError",
     "VersionDefinition",
     "WhatIf",
+    "compare_platforms",
     "draw_flow",
     "draw_timeline",
     "load_case",

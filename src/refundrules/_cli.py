@@ -23,7 +23,9 @@ from refundrules import (
     _cli_timeline,
     _cli_what_if,
 )
-from refundrules._cli_case import AS_OF_FILE, case_pack_as_of
+from refundrules._case_file import load_case
+from refundrules._cli_case import AS_OF_FILE, case_pack_as_of, example_as_of, parse_as_of
+from refundrules._compare import compare_platforms, render_comparison
 from refundrules._i18n import print_json, safe_print
 from refundrules._loader import bundled_examples_root, bundled_pack_names
 from refundrules._report import render_text
@@ -45,6 +47,8 @@ EXIT_EVALUATION = 5
 
 
 def _command_predict(args: argparse.Namespace) -> int:
+    if args.pack == "all":
+        return _predict_on_every_platform(args)
     pack, case, as_of = case_pack_as_of(args)
     prediction = pack.predict(case, as_of, version=args.pack_version)
     if args.format == "json":
@@ -52,6 +56,26 @@ def _command_predict(args: argparse.Namespace) -> int:
     else:
         safe_print(render_text(prediction))
     return EXIT_OK
+
+
+def _predict_on_every_platform(args: argparse.Namespace) -> int:
+    if args.pack_version is not None:
+        print(
+            "refundrules: --pack-version names one pack's version; not with --pack all",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    case = load_case(args.case_file)
+    as_of = args.as_of if args.as_of is not None else example_as_of(args.case_file)
+    packs = [load_rule_pack(name) for name in bundled_pack_names()]
+    comparison = compare_platforms(case, parse_as_of(as_of), packs)
+    if args.format == "json":
+        print_json(comparison.model_dump_json(indent=2))
+    else:
+        zones = {pack.id: pack.profile.defaults.timezone for pack in packs}
+        safe_print(render_comparison(comparison, zones))
+    answered = any(answer.prediction is not None for answer in comparison.answers)
+    return EXIT_OK if answered else EXIT_BAD_CASE
 
 
 def _describe(pack: RulePack) -> str:
@@ -268,7 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--pack",
         metavar="NAME|PATH",
-        help="bundled pack name or pack folder (default: the case's platform)",
+        help="bundled pack name or pack folder (default: the case's platform); 'all' "
+        "predicts under every bundled pack, side by side",
     )
     predict.add_argument(
         "--pack-version",
