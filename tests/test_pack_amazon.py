@@ -198,3 +198,14 @@ def test_a_currency_no_amazon_site_uses_is_refused() -> None:
     with pytest.raises(refundrules.CaseError) as info:
         pack.predict(pack.load_case(data), datetime(2025, 8, 30, 9, 0, tzinfo=PACIFIC))
     assert info.value.field == "order.currency"
+
+
+def test_the_platform_page_shows_the_calibration_report_as_it_is() -> None:
+    from refundrules.testing import calibrate
+
+    report = calibrate(refundrules.load_rule_pack("amazon"))
+    assert report.passed
+    assert report.tuning.total == 7 and report.held_aside.total == 4
+    page = (ROOT / "docs" / "platforms" / "amazon.md").read_text("utf-8")
+    for line in report.to_text().splitlines()[:3]:
+        assert line in page, line
