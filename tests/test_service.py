@@ -37,7 +37,7 @@ def ruleset_handles(pack: refundrules.RulePack) -> list[int]:
 def test_the_engine_predicts_as_the_pack_does(pack: refundrules.RulePack) -> None:
     case = refundrules.load_case(CASE)
     with Engine() as engine:
-        assert [info.id for info in engine.packs()] == ["pinduoduo"]
+        assert "pinduoduo" in [info.id for info in engine.packs()]
         assert engine.predict(case, AS_OF) == pack.predict(case, AS_OF)
         # a mapping is checked against the pack's profile, like load_case
         assert engine.predict(case.model_dump(mode="json"), AS_OF) == pack.predict(case, AS_OF)
