@@ -290,13 +290,11 @@ class PackVersion:
                 ]
             )
         problems = list(profile.case_problems(case))
-        currency = profile.defaults.currency
-        if case.currency is not None and case.currency != currency:
+        currencies = profile.currencies
+        if case.currency is not None and case.currency not in currencies:
+            names = ", ".join(currencies)
             problems.append(
-                (
-                    "order.currency",
-                    f"this pack's amounts are in {currency}, the case is in {case.currency}",
-                )
+                ("order.currency", f"this pack's amounts are in {names}, the case is in {case.currency}")
             )
         if problems:
             raise CaseError(problems)
