@@ -141,11 +141,14 @@ def _search_witness(pack: RulePack, rule_id: str, budget: int) -> Witness:
     steering Hypothesis with how nearly the rule's condition holds."""
     rule = pack.rule(rule_id)
     must_decide = rule.spec.then.decides
+    # Only a decision rule's condition reads the decision facts; a consequence rule's reads
+    # outcome and metric facts that exist after the decision, so it is searched unsteered.
+    steer = rule.spec.phase == "decision"
 
     def hits(evaluation: Evaluation) -> bool:
         case, as_of = evaluation
-        facts = pack.facts(case, as_of)
-        target(closeness(rule.condition, facts), label=rule_id)
+        if steer:
+            target(closeness(rule.condition, pack.facts(case, as_of)), label=rule_id)
         prediction = pack.predict(case, as_of)
         if rule_id not in prediction.fired_rules:
             return False

@@ -294,7 +294,10 @@ class PackVersion:
         if case.currency is not None and case.currency not in currencies:
             names = ", ".join(currencies)
             problems.append(
-                ("order.currency", f"this pack's amounts are in {names}, the case is in {case.currency}")
+                (
+                    "order.currency",
+                    f"this pack's amounts are in {names}, the case is in {case.currency}",
+                )
             )
         if problems:
             raise CaseError(problems)
