@@ -1,7 +1,7 @@
 """Run the examples in the user documentation and check that what they show is real.
 
 Covered files: docs/concepts.md, docs/case-format.md, docs/rule-packs.md, docs/cli.md,
-docs/python-api.md and docs/explain.md. Conventions for their fenced blocks:
+docs/python-api.md, docs/explain.md and docs/platforms/ebay.md. Conventions for their fenced blocks:
 
 ``console``
     A line starting with ``$ `` is a command; the lines after it, up to the next command, are
@@ -59,6 +59,7 @@ DOC_FILES = (
     "cli.md",
     "python-api.md",
     "explain.md",
+    "platforms/ebay.md",
 )
 SESSION_DOCS = ("tutorial-change-a-rule.md",)
 BIN = Path(sys.executable).parent

@@ -157,3 +157,12 @@ def test_coverage_flags_a_rule_that_cannot_fire(pack_copy: Path) -> None:
     report = measure_coverage(refundrules.load_rule_pack(pack_copy), examples=50, search=30)
     assert "buyer_cancelled_request" in report.sources[0].never_fired
     assert "buyer_cancelled_request" in report.unexplained
+
+
+def test_coverage_searches_a_consequence_rule_without_steering_on_decision_facts() -> None:
+    # A consequence rule reads metric facts that only exist after the decision; the witness
+    # search used to steer on the decision facts and failed with a KeyError.
+    fictional = refundrules.load_rule_pack(ROOT / "tests" / "packs" / "fictional_marketplace")
+    report = measure_coverage(fictional, examples=20, search=12)
+    searched = {witness.rule_id for witness in report.witnesses}
+    assert "below_defect_standard" in searched

@@ -21,7 +21,11 @@ from refundrules._schema import SCHEMA_KINDS, json_schema, schema_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"
-PACKS = (ROOT / "rules" / "pinduoduo", ROOT / "tests" / "packs" / "fictional_marketplace")
+PACKS = (
+    ROOT / "rules" / "pinduoduo",
+    ROOT / "rules" / "ebay",
+    ROOT / "tests" / "packs" / "fictional_marketplace",
+)
 
 
 def committed_text(kind: str) -> str:
