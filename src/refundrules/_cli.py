@@ -24,9 +24,8 @@ from refundrules import (
     _cli_what_if,
 )
 from refundrules._cli_case import AS_OF_FILE, case_pack_as_of
-from refundrules._i18n import print_json, safe_print
+from refundrules._i18n import choose_language, print_json, safe_print
 from refundrules._loader import bundled_examples_root, bundled_pack_names
-from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._schema import SCHEMA_KINDS, json_schema
 from refundrules.exceptions import CaseError, EvaluationError, MissingExtraError, RulePackError
@@ -46,11 +45,14 @@ EXIT_EVALUATION = 5
 
 def _command_predict(args: argparse.Namespace) -> int:
     pack, case, as_of = case_pack_as_of(args)
-    prediction = pack.predict(case, as_of, version=args.pack_version)
+    language = choose_language(args.lang, pack.profile.defaults.languages)
+    prediction = pack.predict(
+        case, as_of, version=args.pack_version, recommend=True, language=language
+    )
     if args.format == "json":
         print_json(prediction.model_dump_json(indent=2))
     else:
-        safe_print(render_text(prediction))
+        safe_print(prediction.text or "")
     return EXIT_OK
 
 
@@ -279,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of",
         metavar="ISO",
         help="evaluate at this time (default: the case's entry in as_of.json beside it, else now)",
+    )
+    predict.add_argument(
+        "--lang", choices=("zh", "en"), default=None, help="language (default: the pack's first)"
     )
     predict.add_argument("--format", choices=("text", "json"), default="text")
     predict.set_defaults(handler=_command_predict)

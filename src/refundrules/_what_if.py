@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from refundrules._case import Case
 from refundrules._i18n import LANGUAGES, Language, local_time
-from refundrules._prediction import PackRef, Prediction
+from refundrules._prediction import PackRef, Prediction, RecommendedAction
 from refundrules._profile import PlatformProfile
 from refundrules._vocabulary import ReturnShippingPayer, Stage
 from refundrules.exceptions import CaseError, RulePackError
@@ -46,6 +46,7 @@ __all__ = [
     "SellerCost",
     "WhatIf",
     "read_seller_actions",
+    "recommended_actions",
     "what_if",
 ]
 
@@ -142,13 +143,16 @@ class SellerCost(_Spec):
 
 
 class ActionOutcome(_Spec):
-    """One action's predicted result, its cost, its rank (1 = cheapest) and how it compares
-    with the cheapest (``compared``, in the chosen language; ``compared_texts``, in each)."""
+    """One action's predicted result, its cost, its rank (1 = cheapest), the result and cost
+    in a sentence (``summary``) and how it compares with the cheapest (``compared``), each in
+    the chosen language and in every language (``*_texts``)."""
 
     action: SellerAction
     rank: int
     cost: SellerCost
     prediction: Prediction
+    summary: str
+    summary_texts: dict[str, str]
     compared: str
     compared_texts: dict[str, str]
     versus: str | None = None
@@ -408,9 +412,12 @@ def what_if(
     as_of: datetime,
     language: Language,
     actions: Sequence[str] | None = None,
+    *,
+    prediction: Prediction | None = None,
 ) -> WhatIf:
-    """Try each seller action (or those whose id or kind is in ``actions``) on ``case``."""
-    now = pack.predict(case, as_of)
+    """Try each seller action (or those whose id or kind is in ``actions``) on ``case``
+    (``prediction``: the case as it stands at ``as_of``, if already made)."""
+    now = pack.predict(case, as_of) if prediction is None else prediction
     found = read_seller_actions(pack.root, pack.profile)
     tried: list[tuple[SellerAction, Prediction]] = []
     nothing = SellerAction(
@@ -446,12 +453,18 @@ def what_if(
                 costs[index], costs[reference], tried[reference][0].texts, pack.profile
             )
         action = action.model_copy(update={"title": action.texts[language]})
+        summary: dict[str, str] = {
+            language_: _summary(costs[index], prediction, language_, pack.profile)
+            for language_ in LANGUAGES
+        }
         outcomes.append(
             ActionOutcome(
                 action=action,
                 rank=rank,
                 cost=costs[index],
                 prediction=prediction,
+                summary=summary[language],
+                summary_texts=summary,
                 compared=compared[language],
                 compared_texts=compared,
                 versus=versus.get(language),
@@ -493,12 +506,49 @@ def _render(
     lines = [head]
     for outcome in outcomes:
         lines.append(f"{outcome.rank:>3}. {outcome.action.texts[language]} [{outcome.action.id}]")
-        lines.append(f"       {_summary(outcome.cost, outcome.prediction, language, profile)}")
+        lines.append(f"       {outcome.summary_texts[language]}")
         likelihood = outcome.prediction.likelihood
         if likelihood is not None:
-            lines.append(f"       {'依据' if zh else 'evidence'}: {likelihood.text}")
+            shown = likelihood.texts.get(language) or likelihood.text
+            lines.append(f"       {'依据' if zh else 'evidence'}{'：' if zh else ': '}{shown}")
         if outcome.rank > 1:
             lines.append(f"       {outcome.compared_texts[language]}")
         if outcome.versus_texts and outcome.versus_texts != outcome.compared_texts:
             lines.append(f"       {outcome.versus_texts[language]}")
     return "\n".join(lines)
+
+
+RECOMMENDED_KINDS = 3
+
+
+def recommended_actions(found: WhatIf) -> tuple[RecommendedAction, ...]:
+    """The prediction's recommended actions: the best-ranked action of each kind, for the
+    ``RECOMMENDED_KINDS`` cheapest kinds (none if no seller action applies at the stage)."""
+    if all(outcome.action.kind == DO_NOTHING for outcome in found.outcomes):
+        return ()
+    chosen: list[RecommendedAction] = []
+    kinds: set[str] = set()
+    for outcome in found.outcomes:
+        if outcome.action.kind in kinds or len(kinds) == RECOMMENDED_KINDS:
+            continue
+        kinds.add(outcome.action.kind)
+        why: dict[str, str] = {}
+        for language in LANGUAGES:
+            summary = outcome.summary_texts[language]
+            compared = outcome.compared_texts[language] if outcome.rank > 1 else ""
+            why[language] = ("；" if language == "zh" else "; ").join(
+                part for part in (summary, compared) if part
+            )
+        chosen.append(
+            RecommendedAction(
+                action=outcome.action.id,
+                why=why["en"],
+                rule_id=outcome.prediction.resolution.rule_id,
+                source="what_if",
+                rank=outcome.rank,
+                title=outcome.action.texts["en"],
+                title_texts=outcome.action.texts,
+                why_texts=why,
+            )
+        )
+    return tuple(chosen)
