@@ -166,7 +166,9 @@ def test_proposing_a_return_is_tried_on_a_refund_only_request(pack: RulePack) ->
     assert "假设：买家同意将申请改为退货退款" in found.texts["zh"]
 
 
-def test_proposing_a_return_is_not_offered_on_a_return_request(seed: WhatIf, pack: RulePack) -> None:
+def test_proposing_a_return_is_not_offered_on_a_return_request(
+    seed: WhatIf, pack: RulePack
+) -> None:
     case = refundrules.load_case(SEED)
     found = pack.what_if(case, as_of=SEED_AS_OF)
     assert "propose_return" not in {outcome.action.kind for outcome in found.outcomes}
@@ -222,7 +224,10 @@ def test_the_smallest_accepted_partial_refund_where_the_pack_knows_it(tmp_path: 
     assert accepted.prediction.resolution.outcome.value == "partial_refund"
     assert accepted.prediction.resolution.final
     assert accepted.action.texts["en"] == f"Offer {expected}, the least the buyer accepts"
-    assert "40% of the request or more (parameter buyer_accepts_share)" in accepted.action.assumes["en"]
+    assert (
+        "40% of the request or more (parameter buyer_accepts_share)"
+        in accepted.action.assumes["en"]
+    )
     assert found.note is None  # the pack knows, so nothing to warn about
 
 
