@@ -183,3 +183,13 @@ def test_safe_print_on_a_cp1252_stream() -> None:
     stream.flush()
     # The dash exists in cp1252 and stays; the Han characters and the sign become escapes.
     assert raw.getvalue() == b"\\u9000\\u6b3e \x97 39.90 CNY \\u2265 0\n"
+
+
+def test_graph_speaks_both_languages() -> None:
+    from refundrules._graph import pack_flow
+
+    flow = pack_flow(refundrules.load_rule_pack(FICTIONAL), "zh")
+    assert flow.language == "zh" and flow.text == flow.texts["zh"]
+    assert flow.texts["zh"].startswith("fictional_marketplace：3 个阶段")
+    assert flow.texts["en"].startswith("fictional_marketplace: 3 stages")
+    assert flow.texts["en"].splitlines()[1:] == flow.texts["zh"].splitlines()[1:]
