@@ -629,9 +629,9 @@ class RulePack:
         (:class:`OutcomeLikelihood`); the first such prediction predicts every record once.
 
         With ``recommend``, ``recommended_actions`` are the cheapest seller actions of the
-        :meth:`what_if` ranking (about 50 predictions more); the rules' own advice stays only
-        where no seller action applies at the case's stage. Without it (the default, as pack
-        tests, properties and batches use it) they are the rules' advice. With ``language``
+        :meth:`what_if` ranking (one more prediction per seller action); the rules' own
+        advice stays only where no seller action applies at the case's stage. Without it (the
+        default, as pack tests, properties and batches use it) they are the rules' advice. With ``language``
         (``en``/``zh``), ``text`` is the whole prediction as a seller reads it in that
         language, times in the pack's timezone, and ``texts`` in each language.
 
