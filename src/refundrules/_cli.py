@@ -74,13 +74,13 @@ def _describe(pack: RulePack) -> str:
 
 def _command_validate(args: argparse.Namespace) -> int:
     pack = load_rule_pack(args.pack)
-    print(f"ok: {_describe(pack)}")
+    safe_print(f"ok: {_describe(pack)}")
     return EXIT_OK
 
 
 def _command_packs(args: argparse.Namespace) -> int:
     for name in bundled_pack_names():
-        print(_describe(load_rule_pack(name)))
+        safe_print(_describe(load_rule_pack(name)))
     return EXIT_OK
 
 
