@@ -193,3 +193,11 @@ def test_graph_speaks_both_languages() -> None:
     assert flow.texts["zh"].startswith("fictional_marketplace：3 个阶段")
     assert flow.texts["en"].startswith("fictional_marketplace: 3 stages")
     assert flow.texts["en"].splitlines()[1:] == flow.texts["zh"].splitlines()[1:]
+
+
+def test_what_if_names_a_sanction_in_the_language(pack: RulePack) -> None:
+    name = "12_malicious_buyer_sanction.yaml"
+    found = pack.what_if(pack.load_case(EXAMPLES / name), ["do_nothing"], as_of=_at(name))
+    sanction = found.outcomes[0].prediction.seller_consequences.sanctions[0]
+    assert f"处罚：{sanction.description_texts['zh']}" in found.texts["zh"]
+    assert f"sanction: {sanction.description}" in found.texts["en"]

@@ -241,8 +241,9 @@ def _summary(
     condition = ("需买家接受" if zh else "if the buyer accepts") if pending else ""
     paid = f"{money(cost.money)} {cost.currency}"
     items = [outcome, paid, condition, goods, record, metrics]
-    if cost.sanctions:
-        items.append(", ".join(cost.sanctions))
+    for sanction in prediction.seller_consequences.sanctions:
+        described = sanction.description_texts.get(language) or sanction.description
+        items.append(("处罚：" if zh else "sanction: ") + described)
     return ("；" if zh else "; ").join(item for item in items if item)
 
 
