@@ -46,7 +46,7 @@ $(STAMP): $(RUNTIME)
 	@touch $(STAMP)
 
 example: $(RUNTIME)  ## predict the bundled example case (runtime dependencies only)
-	$(BIN)/refundrules predict $(EXAMPLE) --as-of $(AS_OF)
+	$(BIN)/refundrules predict $(EXAMPLE) --as-of $(AS_OF) --lang en
 
 # Hypothesis runs few examples by default and the thorough profile under CI (CI=true, as .ci/run
 # is started) or HYPOTHESIS_PROFILE=ci; pytest-xdist spreads the suite over the machine's cores.

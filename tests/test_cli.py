@@ -24,7 +24,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_predict_text_names_stage_resolution_deadlines_and_rules(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, _ = run(capsys, "predict", str(EXAMPLE), "--as-of", AS_OF)
+    code, out, _ = run(capsys, "predict", str(EXAMPLE), "--as-of", AS_OF, "--lang", "en")
     assert code == 0
     assert "Stage:       awaiting seller" in out
     assert "Deadlines:" in out and "2025-03-06T08:00:00+08:00" in out
@@ -103,10 +103,12 @@ def test_examples_writes_cases_that_predict_at_their_own_as_of(
     code, _out, _ = run(capsys, "examples", str(tmp_path / "mine"))
     assert code == 0 and (tmp_path / "mine" / "as_of.json").is_file()
     case = str(tmp_path / "mine" / "06_platform_reviewing_low_value.yaml")
-    code, implicit, err = run(capsys, "predict", case)
+    code, implicit, err = run(capsys, "predict", case, "--lang", "en")
     assert code == 0
     assert err == "as of 2025-04-17T15:00:00+08:00 (from as_of.json beside the case; --as-of overrides)\n"
-    _, explicit, _ = run(capsys, "predict", case, "--as-of", "2025-04-17T15:00:00+08:00")
+    _, explicit, _ = run(
+        capsys, "predict", case, "--as-of", "2025-04-17T15:00:00+08:00", "--lang", "en"
+    )
     assert implicit == explicit and "platform reviewing" in implicit
 
 
@@ -115,7 +117,7 @@ def test_a_case_without_an_as_of_entry_is_predicted_now(
 ) -> None:
     case = tmp_path / "case.yaml"
     case.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
-    code, out, err = run(capsys, "predict", str(case))
+    code, out, err = run(capsys, "predict", str(case), "--lang", "en")
     assert code == 0 and err == "" and "Stage:       closed" in out
 
 

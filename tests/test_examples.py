@@ -22,9 +22,13 @@ def test_every_example_has_an_as_of() -> None:
 @pytest.mark.parametrize("name", sorted(AS_OF))
 def test_example_predicts_with_reasons(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(ROOT / "examples" / name)
-    assert main(["predict", path, "--as-of", AS_OF[name]]) == 0
+    assert main(["predict", path, "--as-of", AS_OF[name], "--lang", "en"]) == 0
     text = capsys.readouterr().out
     assert "Stage:" in text and "Resolution:" in text and "Deadlines:" in text
+    assert "[decided] " in text
+    assert main(["predict", path, "--as-of", AS_OF[name]]) == 0  # the profile's first: zh
+    text = capsys.readouterr().out
+    assert "阶段：" in text and "结果：" in text and "时限：" in text
     assert "[decided] " in text
     assert main(["predict", path, "--as-of", AS_OF[name], "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -35,7 +35,7 @@ def test_readme_example_output_is_real() -> None:
     block = README[README.index("```text\n") + 8:]
     documented = block[:block.index("\n...\n")]
     code, out = run(["predict", "examples/06_platform_reviewing_low_value.yaml",
-                     "--as-of", "2025-04-17T15:00:00+08:00"], ROOT)
+                     "--as-of", "2025-04-17T15:00:00+08:00", "--lang", "en"], ROOT)
     assert code == 0 and out.startswith(documented)
 
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,91 @@ def test_cli_predict_survives_an_ascii_terminal() -> None:
     )
     assert run.returncode == 0, run.stderr
     assert b"\\u2265" in run.stdout or b"\\u2264" in run.stdout or b"\\u2014" in run.stdout
+
+
+REFUND_ONLY = ROOT / "examples" / "01_awaiting_seller.yaml"
+REFUND_ONLY_AS_OF = datetime.fromisoformat("2025-03-05T12:00:00+08:00")
+
+
+def test_proposing_a_return_is_tried_on_a_refund_only_request(pack: RulePack) -> None:
+    case = refundrules.load_case(REFUND_ONLY)
+    found = pack.what_if(case, as_of=REFUND_ONLY_AS_OF, language="en")
+    propose = _outcome(found, "propose_return")
+    agree = _outcome(found, "agree")
+    # The goods come back, which agreeing to the refund-only request does not give.
+    assert propose.cost.goods_returned and not agree.cost.goods_returned
+    assert propose.prediction.resolution.outcome.value == "return_and_refund"
+    assert propose.action.assumes["zh"] == "买家同意将申请改为退货退款"
+    assert "assuming: the buyer agrees to change the request" in found.texts["en"]
+    assert "假设：买家同意将申请改为退货退款" in found.texts["zh"]
+
+
+def test_proposing_a_return_is_not_offered_on_a_return_request(
+    seed: WhatIf, pack: RulePack
+) -> None:
+    case = refundrules.load_case(SEED)
+    found = pack.what_if(case, as_of=SEED_AS_OF)
+    assert "propose_return" not in {outcome.action.kind for outcome in found.outcomes}
+
+
+def test_the_pack_says_it_does_not_know_which_partial_refund_is_accepted(pack: RulePack) -> None:
+    case = refundrules.load_case(REFUND_ONLY)
+    found = pack.what_if(case, ["partial_refund"], as_of=REFUND_ONLY_AS_OF, language="zh")
+    assert found.note_texts["en"].startswith("The pack does not predict which partial refund")
+    assert found.note == found.note_texts["zh"] and found.note in found.text
+    assert all(o.prediction.resolution.decided_by == "buyer" for o in found.outcomes[:-1])
+    agreed = pack.what_if(case, ["agree"], as_of=REFUND_ONLY_AS_OF)
+    assert agreed.note is None and agreed.note_texts == {}
+
+
+def _pack_with_accepted_share(tmp_path: Path, share: float, parameter: str) -> RulePack:
+    import shutil
+
+    copy = tmp_path / "pinduoduo"
+    shutil.copytree(ROOT / "rules" / "pinduoduo", copy)
+    parameters = copy / "parameters.yaml"
+    parameters.write_text(
+        parameters.read_text(encoding="utf-8")
+        + f"  buyer_accepts_share:\n    value: {share}\n    unit: ratio\n"
+        "    description: The least share of the request buyers accept (test only).\n"
+        "    source: seed_refund\n    confidence: D\n",
+        encoding="utf-8",
+    )
+    actions = copy / "seller_actions.yaml"
+    text = actions.read_text(encoding="utf-8")
+    marker = "    shares: [0.3, 0.5, 0.7]\n"
+    assert marker in text
+    actions.write_text(
+        text.replace(
+            marker,
+            marker + f"    accepted_share: {parameter}\n"
+            "    accepted_by: {kind: buyer_accepted_offer, actor: buyer}\n"
+            '    accepted_title: {en: "Offer {amount}, the least the buyer accepts", '
+            'zh: "提出买家可接受的最低部分退款 {amount}"}\n',
+        ),
+        encoding="utf-8",
+    )
+    return refundrules.load_rule_pack(copy)
+
+
+def test_the_smallest_accepted_partial_refund_where_the_pack_knows_it(tmp_path: Path) -> None:
+    pack = _pack_with_accepted_share(tmp_path, 0.4, "buyer_accepts_share")
+    case = pack.load_case(REFUND_ONLY)
+    found = pack.what_if(case, ["partial_refund"], as_of=REFUND_ONLY_AS_OF, language="en")
+    accepted = _outcome(found, "partial_refund:accepted")
+    expected = (case.request.amount * Decimal("0.4")).quantize(Decimal("0.01"))
+    assert accepted.cost.money == expected
+    assert accepted.prediction.resolution.outcome.value == "partial_refund"
+    assert accepted.prediction.resolution.final
+    assert accepted.action.texts["en"] == f"Offer {expected}, the least the buyer accepts"
+    assert (
+        "40% of the request or more (parameter buyer_accepts_share)"
+        in accepted.action.assumes["en"]
+    )
+    assert found.note is None  # the pack knows, so nothing to warn about
+
+
+def test_an_accepted_share_naming_no_parameter_is_a_pack_error(tmp_path: Path) -> None:
+    pack = _pack_with_accepted_share(tmp_path, 0.4, "no_such_share")
+    with pytest.raises(RulePackError, match="accepted_share names no parameter: 'no_such_share'"):
+        pack.what_if(pack.load_case(REFUND_ONLY), as_of=REFUND_ONLY_AS_OF)

@@ -114,6 +114,7 @@ from refundrules._profile import (
 )
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
+from refundrules._seller_actions import SellerAction
 from refundrules._service import Engine, PackInfo, ReloadResult
 from refundrules._smallest_change import SmallestChange
 from refundrules._timeline import Timeline, TimelineEntry, draw_timeline
@@ -133,7 +134,7 @@ from refundrules._vocabulary import (
     SellerRefusalReason,
     Stage,
 )
-from refundrules._what_if import ActionOutcome, SellerAction, SellerCost, WhatIf
+from refundrules._what_if import ActionOutcome, SellerCost, WhatIf
 from refundrules.exceptions import (
     CaseError,
     EngineError,

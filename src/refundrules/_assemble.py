@@ -17,7 +17,7 @@ from refundrules._conditions import describe_leaf, satisfied_leaves
 from refundrules._engine import engine_number
 from refundrules._facts import FactValue
 from refundrules._loader import CheckedRule, VersionDefinition
-from refundrules._pack_model import ResolutionEffect
+from refundrules._pack_model import ResolutionEffect, sentence_en, sentence_texts
 from refundrules._prediction import (
     BuyerFlag,
     Compensation,
@@ -170,12 +170,14 @@ class DecisionOutcome:
                 found.append(
                     Deadline(
                         id=effect.id,
-                        what=effect.what,
+                        what=sentence_en(effect.what),
                         party=effect.party,
                         due_at=due_at,
                         hours_left=round((due_at - self._as_of).total_seconds() / 3600.0, 2),
-                        if_missed=effect.if_missed,
+                        if_missed=sentence_en(effect.if_missed),
                         rule_id=rule.spec.id,
+                        what_texts=sentence_texts(effect.what),
+                        if_missed_texts=sentence_texts(effect.if_missed),
                     )
                 )
         found.sort(key=lambda deadline: (deadline.due_at, deadline.id))
@@ -201,7 +203,8 @@ class DecisionOutcome:
     def compensation(self, rules: Sequence[CheckedRule]) -> tuple[Compensation, ...]:
         return tuple(
             Compensation(
-                what=effect.what,
+                what=sentence_en(effect.what),
+                what_texts=sentence_texts(effect.what),
                 amount=Decimal(str(self._pack.parameter_value(effect.amount.param))).quantize(
                     _CENT, rounding=ROUND_HALF_UP
                 ),
@@ -231,6 +234,7 @@ def metric_changes(
             MetricChange(
                 metric=name,
                 title=metric.title.en,
+                title_texts=metric.title.texts(),
                 kind=metric.kind,
                 unit=metric.unit,
                 before=round(before, 6),
@@ -284,14 +288,21 @@ def consequence_facts(
 
 
 def buyer_flags(rules: Sequence[CheckedRule]) -> tuple[BuyerFlag, ...]:
-    by_flag: dict[str, tuple[list[str], list[str]]] = {}
+    by_flag: dict[str, tuple[list[dict[str, str]], list[str]]] = {}
     for rule in rules:
         for effect in rule.spec.then.buyer_signals:
             signals, ids = by_flag.setdefault(effect.flag, ([], []))
-            signals.append(effect.signal)
+            signals.append(sentence_texts(effect.signal))
             ids.append(rule.spec.id)
     return tuple(
-        BuyerFlag(flag=flag, signals=tuple(signals), rule_ids=tuple(ids))
+        BuyerFlag(
+            flag=flag,
+            signals=tuple(texts["en"] for texts in signals),
+            rule_ids=tuple(ids),
+            signal_texts={
+                language: tuple(texts[language] for texts in signals) for language in ("en", "zh")
+            },
+        )
         for flag, (signals, ids) in sorted(by_flag.items())
     )
 
@@ -305,7 +316,12 @@ def recommendations(rules: Sequence[CheckedRule]) -> tuple[RecommendedAction, ..
                 continue
             seen.add(effect.action)
             found.append(
-                RecommendedAction(action=effect.action, why=effect.why, rule_id=rule.spec.id)
+                RecommendedAction(
+                    action=effect.action,
+                    why=sentence_en(effect.why),
+                    why_texts=sentence_texts(effect.why),
+                    rule_id=rule.spec.id,
+                )
             )
     return tuple(found)
 
@@ -314,7 +330,8 @@ def sanctions(pack: VersionDefinition, rules: Sequence[CheckedRule]) -> tuple[Sa
     found = [
         Sanction(
             name=rule.spec.then.sanction.name,
-            description=rule.spec.then.sanction.description,
+            description=sentence_en(rule.spec.then.sanction.description),
+            description_texts=sentence_texts(rule.spec.then.sanction.description),
             threshold_points=pack.parameter_value(rule.spec.then.sanction.threshold.param),
             rule_id=rule.spec.id,
         )

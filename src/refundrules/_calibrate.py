@@ -367,11 +367,15 @@ def likelihood_for(
     ordered = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     if records == 0:
         text = f"no published dispute in this pack's records was decided by {rule_id}"
+        text_zh = f"本规则包公开的纠纷记录中没有由 {rule_id} 决定的"
     else:
         others = "; ".join(
             f"{count} in {name.replace('_', ' ')}"
             for name, count in ordered.items()
             if name != predicted.value
+        )
+        others_zh = "；".join(
+            f"{count} 件为 {name}" for name, count in ordered.items() if name != predicted.value
         )
         text = (
             f"{held} of {records} published disputes decided by this rule ended in "
@@ -379,8 +383,14 @@ def likelihood_for(
             + (f"; {others}" if others else "")
             + f" (95 % interval {low:.0%}–{high:.0%})"
         )
+        text_zh = (
+            f"由本规则决定的 {records} 件公开纠纷中，{held} 件结果为 {predicted.value}"
+            + (f"；{others_zh}" if others_zh else "")
+            + f"（95% 区间 {low:.0%}–{high:.0%}）"
+        )
         if thin:
             text += f"; fewer than {THIN_EVIDENCE} records: the evidence is thin"
+            text_zh += f"；记录少于 {THIN_EVIDENCE} 件，依据不足"
     return OutcomeLikelihood(
         rule_id=rule_id,
         predicted_class=predicted.value,
@@ -390,4 +400,5 @@ def likelihood_for(
         interval=(round(low, 4), round(high, 4)),
         thin=thin,
         text=text,
+        texts={"en": text, "zh": text_zh},
     )

@@ -26,9 +26,8 @@ from refundrules import (
 from refundrules._case_file import load_case
 from refundrules._cli_case import AS_OF_FILE, case_pack_as_of, example_as_of, parse_as_of
 from refundrules._compare import compare_platforms, render_comparison
-from refundrules._i18n import print_json, safe_print
+from refundrules._i18n import choose_language, print_json, safe_print
 from refundrules._loader import bundled_examples_root, bundled_pack_names
-from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._schema import SCHEMA_KINDS, json_schema
 from refundrules.exceptions import CaseError, EvaluationError, MissingExtraError, RulePackError
@@ -50,11 +49,14 @@ def _command_predict(args: argparse.Namespace) -> int:
     if args.pack == "all":
         return _predict_on_every_platform(args)
     pack, case, as_of = case_pack_as_of(args)
-    prediction = pack.predict(case, as_of, version=args.pack_version)
+    language = choose_language(args.lang, pack.profile.defaults.languages)
+    prediction = pack.predict(
+        case, as_of, version=args.pack_version, recommend=True, language=language
+    )
     if args.format == "json":
         print_json(prediction.model_dump_json(indent=2))
     else:
-        safe_print(render_text(prediction))
+        safe_print(prediction.text or "")
     return EXIT_OK
 
 
@@ -96,13 +98,13 @@ def _describe(pack: RulePack) -> str:
 
 def _command_validate(args: argparse.Namespace) -> int:
     pack = load_rule_pack(args.pack)
-    print(f"ok: {_describe(pack)}")
+    safe_print(f"ok: {_describe(pack)}")
     return EXIT_OK
 
 
 def _command_packs(args: argparse.Namespace) -> int:
     for name in bundled_pack_names():
-        print(_describe(load_rule_pack(name)))
+        safe_print(_describe(load_rule_pack(name)))
     return EXIT_OK
 
 
@@ -304,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of",
         metavar="ISO",
         help="evaluate at this time (default: the case's entry in as_of.json beside it, else now)",
+    )
+    predict.add_argument(
+        "--lang", choices=("zh", "en"), default=None, help="language (default: the pack's first)"
     )
     predict.add_argument("--format", choices=("text", "json"), default="text")
     predict.set_defaults(handler=_command_predict)

@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from refundrules._graph import draw_flow, pack_flow
-from refundrules._i18n import print_json, safe_print
+from refundrules._i18n import choose_language, print_json, safe_print
 from refundrules._rulepack import load_rule_pack
 
 __all__ = ["register"]
 
 
 def _command(args: argparse.Namespace) -> int:
-    flow = pack_flow(load_rule_pack(args.pack))
+    pack = load_rule_pack(args.pack)
+    flow = pack_flow(pack, choose_language(args.lang, pack.profile.defaults.languages))
     for picture in args.picture or ():
         draw_flow(flow, Path(picture))
     if args.format == "json":
@@ -32,6 +33,9 @@ def register(commands: Any) -> None:
         action="append",
         metavar="FILE.svg|FILE.png",
         help="also draw the flow to this file (needs the plot extra; repeatable)",
+    )
+    parser.add_argument(
+        "--lang", choices=("zh", "en"), default=None, help="language (default: the pack's first)"
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(handler=_command)

@@ -140,8 +140,8 @@ def _unit(spec: FactSpec | None, language: Language) -> str:
 
 def _sentence(leaf: Leaf, spec: FactSpec | None, value: FactValue, passed: bool) -> dict[str, str]:
     texts: dict[str, str] = {}
-    meaning = spec.description if spec is not None else leaf.fact
     for language in LANGUAGES:
+        meaning = spec.meaning(language) if spec is not None else leaf.fact
         unit = _unit(spec, language)
         shown = show_value(value, language)
         shown += unit if isinstance(value, float) else ""

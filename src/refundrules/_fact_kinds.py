@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from refundrules._calendar import BusinessCalendar
 from refundrules._case import Case, Event, Evidence
+from refundrules._pack_model import Titles
 from refundrules._vocabulary import LogisticsStatus
 
 __all__ = [
@@ -170,8 +171,9 @@ class _Kind(BaseModel):
         frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
     )
 
-    description: str = Field(min_length=1)
-    """What the fact means, in a sentence (shown in reasons and docs)."""
+    description: Annotated[str, Field(min_length=1)] | Titles
+    """What the fact means, in a sentence (shown in reasons and docs): a plain English string
+    or `{en: ..., zh: ...}` (Chinese optional)."""
 
     def type(self) -> FactType:  # pragma: no cover - every kind overrides it
         raise NotImplementedError

@@ -20,3 +20,8 @@ class FactSpec:
     description: str
     values: tuple[str, ...] = ()
     unit: str | None = None
+    description_zh: str | None = None
+
+    def meaning(self, language: str) -> str:
+        """What the fact means in ``language`` (English where no Chinese is given)."""
+        return (self.description_zh or self.description) if language == "zh" else self.description

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from refundrules._extras import require_matplotlib
+from refundrules._i18n import LANGUAGES, Language
 from refundrules._timeline import picture_format
 from refundrules._vocabulary import Stage
 from refundrules.exceptions import EvaluationError
@@ -51,11 +52,14 @@ class PackFlow(_Out):
     stages: tuple[str, ...]
     edges: tuple[FlowEdge, ...]
     cases: int
+    language: Language = "en"
     text: str
+    texts: dict[str, str] = {}
 
 
-def pack_flow(pack: RulePack) -> PackFlow:
-    """The stages and the observed moves between them over the pack's test cases."""
+def pack_flow(pack: RulePack, language: Language = "en") -> PackFlow:
+    """The stages and the observed moves between them over the pack's test cases (``text`` in
+    ``language``, ``texts`` in each)."""
     moves: Counter[tuple[str, str, str]] = Counter()
     seen: set[str] = set()
     for test in pack.tests:
@@ -90,13 +94,24 @@ def pack_flow(pack: RulePack) -> PackFlow:
             edges.items(), key=lambda item: (_index(order, item[0][0]), _index(order, item[0][1]))
         )
     )
-    lines = [
-        f"{pack.id}: {len(stages)} stages, {len(found)} moves over {len(pack.tests)} test cases"
+    heads = {
+        "en": f"{pack.id}: {len(stages)} stages, {len(found)} moves over {len(pack.tests)} "
+        "test cases",
+        "zh": f"{pack.id}：{len(stages)} 个阶段，{len(pack.tests)} 个测试案例中的 {len(found)} 种转移",
+    }
+    edges_text = [
+        f"  {edge.source} -> {edge.target} ({edge.cases}): {', '.join(edge.rules)}"
+        for edge in found
     ]
-    for edge in found:
-        lines.append(f"  {edge.source} -> {edge.target} ({edge.cases}): {', '.join(edge.rules)}")
+    texts: dict[str, str] = {each: "\n".join([heads[each], *edges_text]) for each in LANGUAGES}
     return PackFlow(
-        pack_id=pack.id, stages=stages, edges=found, cases=len(pack.tests), text="\n".join(lines)
+        pack_id=pack.id,
+        stages=stages,
+        edges=found,
+        cases=len(pack.tests),
+        language=language,
+        text=texts[language],
+        texts=texts,
     )
 
 

@@ -42,6 +42,9 @@ __all__ = [
     "SourceEntry",
     "TestExpectation",
     "TestsFile",
+    "Titles",
+    "sentence_en",
+    "sentence_texts",
 ]
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
@@ -221,6 +224,20 @@ class Titles(_Spec):
     zh: str | None = Field(default=None, min_length=1)
     """The title in Chinese."""
 
+    def texts(self) -> dict[str, str]:
+        """The text in every language (English where the Chinese is missing)."""
+        return {"en": self.en, "zh": self.zh or self.en}
+
+
+def sentence_texts(value: str | Titles) -> dict[str, str]:
+    """A pack sentence (a plain English string, or ``{en: ..., zh: ...}``) in every language."""
+    return {"en": value, "zh": value} if isinstance(value, str) else value.texts()
+
+
+def sentence_en(value: str | Titles) -> str:
+    """A pack sentence in English."""
+    return value if isinstance(value, str) else value.en
+
 
 class ResolutionEffect(_Spec):
     """How the case ends if this rule decides. ``as_requested`` grants what the buyer asked;
@@ -250,16 +267,16 @@ class DeadlineEffect(_Spec):
 
     id: Identifier
     """The deadline's id, as predictions name it."""
-    what: str
-    """What must be done by then, in a sentence."""
+    what: str | Titles
+    """What must be done by then, in a sentence (or `{en: ..., zh: ...}`)."""
     party: Identifier
     """Who must act."""
     start: Identifier = Field(alias="from")
     """The anchor the clock starts from (e.g. `request`, `refusal`)."""
     after: ParamRef
     """The parameter giving how long after the anchor the deadline falls."""
-    if_missed: str
-    """What happens if the deadline passes, in a sentence."""
+    if_missed: str | Titles
+    """What happens if the deadline passes, in a sentence (or `{en: ..., zh: ...}`)."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
@@ -269,8 +286,8 @@ class DeadlineEffect(_Spec):
 class CompensationEffect(_Spec):
     """An amount (a parameter) the seller pays to the buyer or the platform."""
 
-    what: str
-    """What the money is for, in a sentence."""
+    what: str | Titles
+    """What the money is for, in a sentence (or `{en: ..., zh: ...}`)."""
     amount: ParamRef
     """The parameter giving the amount."""
     paid_to: Literal["buyer", "platform"] = "buyer"
@@ -282,8 +299,8 @@ class BuyerSignalEffect(_Spec):
 
     flag: Identifier
     """The flag the signal is grouped under (e.g. `possible_malicious_buyer`)."""
-    signal: str
-    """The signal, in a sentence."""
+    signal: str | Titles
+    """The signal, in a sentence (or `{en: ..., zh: ...}`)."""
 
 
 class RecommendationEffect(_Spec):
@@ -291,8 +308,8 @@ class RecommendationEffect(_Spec):
 
     action: Identifier
     """The recommended action's id."""
-    why: str
-    """Why, in a sentence."""
+    why: str | Titles
+    """Why, in a sentence (or `{en: ..., zh: ...}`)."""
 
 
 class SanctionEffect(_Spec):
@@ -300,8 +317,8 @@ class SanctionEffect(_Spec):
 
     name: Identifier
     """The sanction's id."""
-    description: str
-    """What the sanction does to the store."""
+    description: str | Titles
+    """What the sanction does to the store (a sentence, or `{en: ..., zh: ...}`)."""
     threshold: ParamRef
     """The parameter giving the penalty-points level it belongs to."""
 

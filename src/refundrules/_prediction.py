@@ -81,6 +81,8 @@ class PredictedResolution(_Out):
 
 
 class Deadline(_Out):
+    """A running clock: ``what`` and ``if_missed`` in English, ``*_texts`` in every language."""
+
     id: str
     what: str
     party: str
@@ -88,6 +90,8 @@ class Deadline(_Out):
     hours_left: float
     if_missed: str
     rule_id: str
+    what_texts: dict[str, str] = {}
+    if_missed_texts: dict[str, str] = {}
 
 
 class Sanction(_Out):
@@ -95,6 +99,7 @@ class Sanction(_Out):
     description: str
     threshold_points: float
     rule_id: str
+    description_texts: dict[str, str] = {}
 
 
 class Compensation(_Out):
@@ -102,6 +107,7 @@ class Compensation(_Out):
     amount: Decimal
     paid_to: Literal["buyer", "platform"]
     rule_id: str
+    what_texts: dict[str, str] = {}
 
 
 class MetricChange(_Out):
@@ -115,6 +121,7 @@ class MetricChange(_Out):
     before: float
     added: float
     after: float
+    title_texts: dict[str, str] = {}
 
 
 class SellerConsequences(_Out):
@@ -133,12 +140,24 @@ class BuyerFlag(_Out):
     flag: str
     signals: tuple[str, ...]
     rule_ids: tuple[str, ...]
+    signal_texts: dict[str, tuple[str, ...]] = {}
 
 
 class RecommendedAction(_Out):
+    """What the seller should do. ``source`` ``what_if``: an action of the pack's
+    ``seller_actions.yaml`` in the what-if ranking (``rank`` 1 = cheapest), ``why`` its
+    predicted result and cost, ``rule_id`` the rule deciding that result; ``rule``: advice a
+    rule gives where no seller action applies at the stage. ``title`` / ``why`` are English;
+    ``*_texts`` give every language."""
+
     action: str
     why: str
     rule_id: str
+    source: Literal["what_if", "rule"] = "rule"
+    rank: int | None = None
+    title: str = ""
+    title_texts: dict[str, str] = {}
+    why_texts: dict[str, str] = {}
 
 
 class OutcomeLikelihood(_Out):
@@ -158,6 +177,7 @@ class OutcomeLikelihood(_Out):
     interval: tuple[float, float]
     thin: bool
     text: str
+    texts: dict[str, str] = {}
 
 
 class Prediction(_Out):
@@ -165,7 +185,8 @@ class Prediction(_Out):
 
     ``stage`` is where it stands; ``resolution`` how it is predicted to end if the parties do
     nothing more than the rules expect; every other field cites the rule that produced it in
-    ``reasons``.
+    ``reasons``. Sentences are in English, each with ``*_texts`` in every language; asked
+    for in a ``language``, ``text`` is the whole account in it and ``texts`` in each.
     """
 
     case_id: str
@@ -181,3 +202,6 @@ class Prediction(_Out):
     pack: PackRef
     warnings: tuple[str, ...] = ()
     likelihood: OutcomeLikelihood | None = None
+    language: Literal["en", "zh"] | None = None
+    text: str | None = None
+    texts: dict[str, str] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
@@ -327,7 +328,7 @@ class PlatformProfile(_Spec):
         specs = {name: self.decision_facts[name] for name in self.consequence_facts}
         for spec in OUTCOME_FACTS:
             if spec.name == "decided_by":
-                spec = FactSpec(spec.name, "text", spec.description, self.terms("parties"))
+                spec = replace(spec, values=self.terms("parties"))
             specs[spec.name] = spec
         for name, metric in self.metrics.items():
             added_unit = "count" if metric.kind == "rate" else metric.unit
@@ -363,7 +364,10 @@ class PlatformProfile(_Spec):
                 values = found.values or (self.terms(found.vocabulary) if found.vocabulary else ())
         if isinstance(declared, ElapsedFact | CaseNumberFact):
             unit = declared.unit
-        return FactSpec(name, fact_type, declared.description, values, unit)
+        meaning = declared.description
+        if isinstance(meaning, str):
+            return FactSpec(name, fact_type, meaning, values, unit)
+        return FactSpec(name, fact_type, meaning.en, values, unit, description_zh=meaning.zh)
 
     # --- checks --------------------------------------------------------------------------
     def problems(self) -> Iterator[ProfileProblem]:

@@ -35,7 +35,7 @@ from refundrules._conditions import referenced_facts
 from refundrules._engine import EngineRule, RuleCompileError, RuleEngine, check_rules
 from refundrules._explain import Explanation, explain_prediction
 from refundrules._facts import FactSpec, FactValue, case_at, derive_facts
-from refundrules._i18n import choose_language
+from refundrules._i18n import LANGUAGES, choose_language
 from refundrules._loader import (
     CheckedProperty,
     CheckedRule,
@@ -51,10 +51,11 @@ from refundrules._outcomes import LoadedOutcome, read_outcome_files
 from refundrules._pack_model import PackManifest, Parameter
 from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
 from refundrules._profile import PlatformProfile
+from refundrules._report import render_text
 from refundrules._smallest_change import SmallestChange, smallest_change
 from refundrules._timeline import Timeline, build_timeline
 from refundrules._vocabulary import Resolution
-from refundrules._what_if import WhatIf, what_if
+from refundrules._what_if import WhatIf, recommended_actions, what_if
 from refundrules.exceptions import CaseError, EngineError, EvaluationError, RulePackError
 
 __all__ = ["PackVersion", "RulePack", "load_rule_pack"]
@@ -618,6 +619,8 @@ class RulePack:
         *,
         version: str | None = None,
         likelihood: bool = True,
+        recommend: bool = False,
+        language: str | None = None,
     ) -> Prediction:
         """Predict ``case`` at ``as_of`` (default: now) under the version in force on its
         request date, or under ``version`` if given. Deterministic for a given ``as_of``.
@@ -626,16 +629,45 @@ class RulePack:
         prediction says how often its deciding rule's outcome held in them
         (:class:`OutcomeLikelihood`); the first such prediction predicts every record once.
 
+        With ``recommend``, ``recommended_actions`` are the cheapest seller actions of the
+        :meth:`what_if` ranking (one more prediction per seller action); the rules' own
+        advice stays only where no seller action applies at the case's stage. Without it (the
+        default, as pack tests, properties and batches use it) they are the rules' advice. With ``language``
+        (``en``/``zh``), ``text`` is the whole prediction as a seller reads it in that
+        language, times in the pack's timezone, and ``texts`` in each language.
+
         Raises :class:`CaseError` for a case of another platform, a request before the first
         version or a bad ``as_of``, and :class:`EvaluationError` if no rule decides.
+
+        >>> pack = load_rule_pack("pinduoduo")
+        >>> case = pack.load_case("examples/01_awaiting_seller.yaml")
+        >>> moment = datetime.fromisoformat("2025-03-05T12:00:00+08:00")
+        >>> found = pack.predict(case, moment, recommend=True, language="zh")
+        >>> found.recommended_actions[0].source, found.language
+        ('what_if', 'zh')
         """
+        moment = _as_of(as_of)
         chosen, warnings = self._choose(case, version)
-        prediction = chosen.predict(case, as_of, warnings=warnings)
-        if not likelihood or not self.outcomes:
+        prediction = chosen.predict(case, moment, warnings=warnings)
+        if likelihood and self.outcomes:
+            predicted = classify(prediction, self.profile.policy, case.order.paid_amount)
+            found = likelihood_for(
+                self._likelihood_table(), prediction.resolution.rule_id, predicted
+            )
+            prediction = prediction.model_copy(update={"likelihood": found})
+        if recommend:
+            ranked = what_if(self, case, moment, "en", None, prediction=prediction)
+            actions = recommended_actions(ranked)
+            if actions:
+                prediction = prediction.model_copy(update={"recommended_actions": actions})
+        if language is None:
             return prediction
-        predicted = classify(prediction, self.profile.policy, case.order.paid_amount)
-        found = likelihood_for(self._likelihood_table(), prediction.resolution.rule_id, predicted)
-        return prediction.model_copy(update={"likelihood": found})
+        chosen_language = choose_language(language, self.profile.defaults.languages)
+        zone = self.profile.defaults.timezone
+        texts = {each: render_text(prediction, each, zone) for each in LANGUAGES}
+        return prediction.model_copy(
+            update={"language": chosen_language, "text": texts[chosen_language], "texts": texts}
+        )
 
     def explain(
         self,

@@ -25,19 +25,15 @@ from pydantic import BaseModel, ConfigDict
 from refundrules._case import Case
 from refundrules._i18n import LANGUAGES, Language
 from refundrules._prediction import Prediction
-from refundrules._vocabulary import Resolution
-from refundrules._what_if import (
+from refundrules._seller_actions import (
     DO_NOTHING,
-    PackForActions,
     SellerAction,
-    _cost,
-    _do_nothing_time,
-    _key,
-    _texts,
-    _with,
+    action_texts,
     read_seller_actions,
     seller_actions,
 )
+from refundrules._vocabulary import Resolution
+from refundrules._what_if import PackForActions, _cost, _do_nothing_time, _key, _with
 from refundrules.exceptions import CaseError
 
 __all__ = ["MAX_CHANGES", "SmallestChange", "smallest_change"]
@@ -66,13 +62,13 @@ def smallest_change(
     pack: PackForActions, case: Case, target: Resolution, as_of: datetime, language: Language
 ) -> SmallestChange:
     now = pack.predict(case, as_of, likelihood=False)
-    found = read_seller_actions(pack.root, pack.profile)
+    found = read_seller_actions(pack.root, pack.profile, pack.parameters)
     if now.resolution.outcome is target:
         return _answer(case, as_of, target, (), now, language, already=True)
     nothing = SellerAction(
-        id=DO_NOTHING, kind=DO_NOTHING, title="", texts=_texts(found.do_nothing, found)
+        id=DO_NOTHING, kind=DO_NOTHING, title="", texts=action_texts(found.do_nothing, found)
     )
-    single = list(seller_actions(found, case, now.stage, as_of))
+    single = list(seller_actions(found, case, now.stage, as_of, pack.parameters))
     for size in range(1, MAX_CHANGES + 1):
         hits: list[tuple[tuple[SellerAction, ...], Prediction]] = []
         if size == 1:

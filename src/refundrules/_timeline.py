@@ -33,7 +33,8 @@ class _Out(BaseModel):
 
 
 class TimelineEntry(_Out):
-    """A past moment (``past``) or a running deadline (``deadline``, with ``if_missed``)."""
+    """A past moment (``past``) or a running deadline (``deadline``, with what happens when it
+    passes: ``if_missed`` in the chosen language, ``if_missed_texts`` in each)."""
 
     at: datetime
     kind: Literal["past", "deadline"]
@@ -42,6 +43,7 @@ class TimelineEntry(_Out):
     text: str
     texts: dict[str, str]
     if_missed: str | None = None
+    if_missed_texts: dict[str, str] = {}
     rule_id: str | None = None
 
 
@@ -116,13 +118,18 @@ def _past(case: Case, as_of: datetime) -> Iterator[TimelineEntry]:
             )
 
 
-def _deadlines(prediction: Prediction, zone: str) -> Iterator[TimelineEntry]:
+def _deadlines(prediction: Prediction, zone: str, language: Language) -> Iterator[TimelineEntry]:
     for deadline in prediction.deadlines:
         due = local_time(deadline.due_at, zone)
+        what: dict[str, str] = {
+            each: deadline.what_texts.get(each) or deadline.what for each in LANGUAGES
+        }
+        missed: dict[str, str] = {
+            each: deadline.if_missed_texts.get(each) or deadline.if_missed for each in LANGUAGES
+        }
         texts = {
-            "en": f"{deadline.party} must: {deadline.what} (due {due}); if missed: "
-            f"{deadline.if_missed}",
-            "zh": f"{deadline.party} 须在 {due} 前：{deadline.what}；逾期：{deadline.if_missed}",
+            "en": f"{deadline.party} must: {what['en']} (due {due}); if missed: {missed['en']}",
+            "zh": f"{deadline.party} 须在 {due} 前：{what['zh']}；逾期：{missed['zh']}",
         }
         yield TimelineEntry(
             at=deadline.due_at,
@@ -131,14 +138,15 @@ def _deadlines(prediction: Prediction, zone: str) -> Iterator[TimelineEntry]:
             label=deadline.id,
             text="",
             texts=texts,
-            if_missed=deadline.if_missed,
+            if_missed=missed[language],
+            if_missed_texts=missed,
             rule_id=deadline.rule_id,
         )
 
 
 def build_timeline(case: Case, prediction: Prediction, zone: str, language: Language) -> Timeline:
     entries = sorted(
-        [*_past(case, prediction.as_of), *_deadlines(prediction, zone)],
+        [*_past(case, prediction.as_of), *_deadlines(prediction, zone, language)],
         key=lambda entry: (entry.at, entry.kind),
     )
     entries = [entry.model_copy(update={"text": entry.texts[language]}) for entry in entries]

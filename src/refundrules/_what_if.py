@@ -22,36 +22,39 @@ coming back, then return shipping paid by the seller.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from refundrules._case import Case
 from refundrules._i18n import LANGUAGES, Language, local_time
-from refundrules._prediction import PackRef, Prediction
+from refundrules._pack_model import Parameter
+from refundrules._prediction import PackRef, Prediction, RecommendedAction
 from refundrules._profile import PlatformProfile
-from refundrules._vocabulary import ReturnShippingPayer, Stage
-from refundrules.exceptions import CaseError, RulePackError
+from refundrules._seller_actions import (
+    DO_NOTHING,
+    SellerAction,
+    acceptance_unknown,
+    action_texts,
+    money,
+    read_seller_actions,
+    seller_actions,
+)
+from refundrules._vocabulary import ReturnShippingPayer
+from refundrules.exceptions import CaseError
 
 __all__ = [
-    "ACTIONS_FILE",
     "ActionOutcome",
     "PackForActions",
-    "SellerAction",
     "SellerCost",
     "WhatIf",
-    "read_seller_actions",
+    "recommended_actions",
     "what_if",
 ]
-
-ACTIONS_FILE = "seller_actions.yaml"
-DO_NOTHING = "do_nothing"
-_CENT = Decimal("0.01")
 
 
 class PackForActions(Protocol):
@@ -62,6 +65,9 @@ class PackForActions(Protocol):
 
     @property
     def profile(self) -> PlatformProfile: ...
+
+    @property
+    def parameters(self) -> Mapping[str, Parameter]: ...
 
     def predict(
         self,
@@ -77,52 +83,6 @@ class PackForActions(Protocol):
 
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Words(_Spec):
-    """A phrase in English and (optionally) Chinese; ``{term}`` is filled per variant."""
-
-    en: str = Field(min_length=1)
-    zh: str | None = None
-
-    def text(self, language: Language, **values: str) -> str:
-        template = self.zh if language == "zh" and self.zh else self.en
-        return template.format(**values)
-
-
-class ActionSpec(_Spec):
-    """One kind of seller action: an event (``event``) or evidence handed in (``evidence``);
-    ``refusal_reasons`` / ``shares`` (of the requested amount) make one variant each."""
-
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: Words
-    stages: tuple[Stage, ...] = Field(min_length=1)
-    event: str | None = None
-    refusal_reasons: tuple[str, ...] = ()
-    shares: tuple[float, ...] = ()
-    evidence: tuple[str, ...] = ()
-
-
-class ActionsFile(_Spec):
-    """A pack's ``seller_actions.yaml``; ``compare_with`` names the action every other one is
-    also compared with (besides the cheapest), e.g. agreeing."""
-
-    do_nothing: Words = Words(en="Do nothing", zh="不处理")
-    compare_with: str | None = None
-    actions: tuple[ActionSpec, ...] = ()
-    labels: dict[str, Words] = {}
-
-
-class SellerAction(_Spec):
-    """A concrete action: ``id`` such as ``refuse:package_opened`` or ``partial_refund:50%``,
-    with what it adds to the case at ``as_of`` (a timeline event or a piece of evidence)."""
-
-    id: str
-    kind: str
-    title: str
-    texts: dict[str, str]
-    event: dict[str, str] | None = None
-    evidence: dict[str, str] | None = None
 
 
 class SellerCost(_Spec):
@@ -142,13 +102,16 @@ class SellerCost(_Spec):
 
 
 class ActionOutcome(_Spec):
-    """One action's predicted result, its cost, its rank (1 = cheapest) and how it compares
-    with the cheapest (``compared``, in the chosen language; ``compared_texts``, in each)."""
+    """One action's predicted result, its cost, its rank (1 = cheapest), the result and cost
+    in a sentence (``summary``) and how it compares with the cheapest (``compared``), each in
+    the chosen language and in every language (``*_texts``)."""
 
     action: SellerAction
     rank: int
     cost: SellerCost
     prediction: Prediction
+    summary: str
+    summary_texts: dict[str, str]
     compared: str
     compared_texts: dict[str, str]
     versus: str | None = None
@@ -157,7 +120,8 @@ class ActionOutcome(_Spec):
 
 class WhatIf(_Spec):
     """Every action tried on ``case_id`` at ``as_of``, cheapest first; ``recommended`` is the
-    cheapest action's id (the ranking, not separately written advice)."""
+    cheapest action's id (the ranking, not separately written advice); ``note`` says what the
+    pack cannot predict about these actions (e.g. which partial refund the buyer accepts)."""
 
     case_id: str
     as_of: datetime
@@ -166,111 +130,10 @@ class WhatIf(_Spec):
     stage: str
     outcomes: tuple[ActionOutcome, ...]
     recommended: str
+    note: str | None = None
+    note_texts: dict[str, str] = {}
     text: str
     texts: dict[str, str]
-
-
-def read_seller_actions(root: Path, profile: PlatformProfile) -> ActionsFile:
-    """The pack's ``seller_actions.yaml`` checked against its profile (none: only "do nothing")."""
-    path = root / ACTIONS_FILE
-    if not path.is_file():
-        return ActionsFile()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        found = ActionsFile.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise RulePackError(f"cannot read the seller actions: {exc}", path=str(path)) from exc
-    reasons = set(profile.terms("refusal_reasons"))
-    kinds = set(profile.terms("evidence_kinds"))
-    for spec in found.actions:
-        problems: list[str] = []
-        if (spec.event is None) == (not spec.evidence):
-            problems.append("an action adds either an event or evidence")
-        if spec.event is not None:
-            declared = profile.events.get(spec.event)
-            if declared is None or "seller" not in declared.by:
-                problems.append(f"{spec.event!r} is not an event the seller may do")
-        problems += [
-            f"unknown refusal reason {r!r}" for r in spec.refusal_reasons if r not in reasons
-        ]
-        problems += [f"unknown evidence kind {k!r}" for k in spec.evidence if k not in kinds]
-        if problems:
-            raise RulePackError(
-                f"seller action {spec.id!r}: {'; '.join(problems)}", path=str(path), field=spec.id
-            )
-    return found
-
-
-def _label(found: ActionsFile, term: str, language: Language) -> str:
-    words = found.labels.get(term)
-    return words.text(language) if words is not None else term.replace("_", " ")
-
-
-def _texts(words: Words, found: ActionsFile, **terms: str) -> dict[str, str]:
-    texts: dict[str, str] = {}
-    for language in LANGUAGES:
-        values = {key: _label(found, value, language) for key, value in terms.items()}
-        texts[language] = words.text(language, **values)
-    return texts
-
-
-def _money(amount: Decimal) -> str:
-    return str(amount.quantize(_CENT, rounding=ROUND_HALF_UP))
-
-
-def seller_actions(
-    found: ActionsFile, case: Case, stage: Stage, as_of: datetime
-) -> Iterator[SellerAction]:
-    """The actions of the pack allowed at ``stage``, each made concrete for ``case``."""
-    at = as_of.isoformat()
-    for spec in found.actions:
-        if stage not in spec.stages:
-            continue
-        if spec.evidence:
-            for kind in spec.evidence:
-                yield SellerAction(
-                    id=f"{spec.id}:{kind}",
-                    kind=spec.id,
-                    title="",
-                    texts=_texts(spec.title, found, evidence_kind=kind),
-                    evidence={"party": "seller", "kind": kind, "submitted_at": at},
-                )
-        elif spec.refusal_reasons:
-            for reason in spec.refusal_reasons:
-                yield SellerAction(
-                    id=f"{spec.id}:{reason}",
-                    kind=spec.id,
-                    title="",
-                    texts=_texts(spec.title, found, refusal_reason=reason),
-                    event={
-                        "at": at,
-                        "actor": "seller",
-                        "kind": str(spec.event),
-                        "refusal_reason": reason,
-                    },
-                )
-        elif spec.shares:
-            for share in spec.shares:
-                amount = _money(case.request.amount * Decimal(str(share)))
-                texts: dict[str, str] = {
-                    language: spec.title.text(language, amount=amount, share=f"{share:.0%}")
-                    for language in LANGUAGES
-                }
-                yield SellerAction(
-                    id=f"{spec.id}:{share:.0%}",
-                    kind=spec.id,
-                    title="",
-                    texts=texts,
-                    event={"at": at, "actor": "seller", "kind": str(spec.event), "amount": amount},
-                )
-        else:
-            yield SellerAction(
-                id=spec.id,
-                kind=spec.id,
-                title="",
-                texts=_texts(spec.title, found),
-                event={"at": at, "actor": "seller", "kind": str(spec.event)},
-            )
 
 
 def _cost(prediction: Prediction, profile: PlatformProfile) -> SellerCost:
@@ -316,9 +179,9 @@ def _compare(
         if extra:
             more = "多" if extra > 0 else "少"
             parts.append(
-                f"{more}付 {_money(abs(extra))} {cost.currency}"
+                f"{more}付 {money(abs(extra))} {cost.currency}"
                 if zh
-                else f"{_money(abs(extra))} {cost.currency} {'more' if extra > 0 else 'less'} paid out"
+                else f"{money(abs(extra))} {cost.currency} {'more' if extra > 0 else 'less'} paid out"
             )
         if cost.dispute_record and not best.dispute_record:
             parts.append("多一条纠纷记录" if zh else "a dispute on the store's record")
@@ -376,10 +239,11 @@ def _summary(
     record = ("有纠纷记录" if zh else "dispute record") if cost.dispute_record else ""
     pending = not resolution.final and by == "buyer"
     condition = ("需买家接受" if zh else "if the buyer accepts") if pending else ""
-    money = f"{_money(cost.money)} {cost.currency}"
-    items = [outcome, money, condition, goods, record, metrics]
-    if cost.sanctions:
-        items.append(", ".join(cost.sanctions))
+    paid = f"{money(cost.money)} {cost.currency}"
+    items = [outcome, paid, condition, goods, record, metrics]
+    for sanction in prediction.seller_consequences.sanctions:
+        described = sanction.description_texts.get(language) or sanction.description
+        items.append(("处罚：" if zh else "sanction: ") + described)
     return ("；" if zh else "; ").join(item for item in items if item)
 
 
@@ -395,8 +259,10 @@ def _do_nothing_time(prediction: Prediction, as_of: datetime) -> datetime:
 
 def _with(case: Case, action: SellerAction, pack: PackForActions) -> Case:
     data = case.model_dump(mode="json")
-    if action.event is not None:
-        data["timeline"] = [*data.get("timeline", []), action.event]
+    own = (action.event,) if action.event is not None else ()
+    added = [*action.before, *own, *action.after]
+    if added:
+        data["timeline"] = [*data.get("timeline", []), *added]
     if action.evidence is not None:
         data["evidence"] = [*data.get("evidence", []), action.evidence]
     return pack.load_case(data)
@@ -408,15 +274,19 @@ def what_if(
     as_of: datetime,
     language: Language,
     actions: Sequence[str] | None = None,
+    *,
+    prediction: Prediction | None = None,
 ) -> WhatIf:
-    """Try each seller action (or those whose id or kind is in ``actions``) on ``case``."""
-    now = pack.predict(case, as_of)
-    found = read_seller_actions(pack.root, pack.profile)
+    """Try each seller action (or those whose id or kind is in ``actions``) on ``case``
+    (``prediction``: the case as it stands at ``as_of``, if already made)."""
+    now = pack.predict(case, as_of) if prediction is None else prediction
+    found = read_seller_actions(pack.root, pack.profile, pack.parameters)
     tried: list[tuple[SellerAction, Prediction]] = []
     nothing = SellerAction(
-        id=DO_NOTHING, kind=DO_NOTHING, title="", texts=_texts(found.do_nothing, found)
+        id=DO_NOTHING, kind=DO_NOTHING, title="", texts=action_texts(found.do_nothing, found)
     )
-    candidates = [nothing, *seller_actions(found, case, now.stage, as_of)]
+    offered = seller_actions(found, case, now.stage, as_of, pack.parameters)
+    candidates = [nothing, *offered]
     for action in candidates:
         if actions is not None and action.id not in actions and action.kind not in actions:
             continue
@@ -446,12 +316,18 @@ def what_if(
                 costs[index], costs[reference], tried[reference][0].texts, pack.profile
             )
         action = action.model_copy(update={"title": action.texts[language]})
+        summary: dict[str, str] = {
+            language_: _summary(costs[index], prediction, language_, pack.profile)
+            for language_ in LANGUAGES
+        }
         outcomes.append(
             ActionOutcome(
                 action=action,
                 rank=rank,
                 cost=costs[index],
                 prediction=prediction,
+                summary=summary[language],
+                summary_texts=summary,
                 compared=compared[language],
                 compared_texts=compared,
                 versus=versus.get(language),
@@ -459,8 +335,9 @@ def what_if(
             )
         )
     zone = pack.profile.defaults.timezone
+    notes = acceptance_unknown(found, {action.kind for action, _ in tried})
     texts: dict[str, str] = {
-        language_: _render(outcomes, now, language_, local_time(as_of, zone), pack.profile)
+        language_: _render(outcomes, now, language_, local_time(as_of, zone), notes)
         for language_ in LANGUAGES
     }
     return WhatIf(
@@ -471,6 +348,8 @@ def what_if(
         stage=now.stage.value,
         outcomes=tuple(outcomes),
         recommended=outcomes[0].action.id,
+        note=notes.get(language),
+        note_texts=notes,
         text=texts[language],
         texts=texts,
     )
@@ -481,7 +360,7 @@ def _render(
     now: Prediction,
     language: Language,
     as_of: str,
-    profile: PlatformProfile,
+    notes: Mapping[str, str],
 ) -> str:
     zh = language == "zh"
     head = (
@@ -493,12 +372,54 @@ def _render(
     lines = [head]
     for outcome in outcomes:
         lines.append(f"{outcome.rank:>3}. {outcome.action.texts[language]} [{outcome.action.id}]")
-        lines.append(f"       {_summary(outcome.cost, outcome.prediction, language, profile)}")
+        if outcome.action.assumes:
+            assumed = outcome.action.assumes[language]
+            lines.append(f"       {'假设' if zh else 'assuming'}{'：' if zh else ': '}{assumed}")
+        lines.append(f"       {outcome.summary_texts[language]}")
         likelihood = outcome.prediction.likelihood
         if likelihood is not None:
-            lines.append(f"       {'依据' if zh else 'evidence'}: {likelihood.text}")
+            shown = likelihood.texts.get(language) or likelihood.text
+            lines.append(f"       {'依据' if zh else 'evidence'}{'：' if zh else ': '}{shown}")
         if outcome.rank > 1:
             lines.append(f"       {outcome.compared_texts[language]}")
         if outcome.versus_texts and outcome.versus_texts != outcome.compared_texts:
             lines.append(f"       {outcome.versus_texts[language]}")
+    if notes:
+        lines.append(f"{'注' if zh else 'Note'}{'：' if zh else ': '}{notes[language]}")
     return "\n".join(lines)
+
+
+RECOMMENDED_KINDS = 3
+
+
+def recommended_actions(found: WhatIf) -> tuple[RecommendedAction, ...]:
+    """The prediction's recommended actions: the best-ranked action of each kind, for the
+    ``RECOMMENDED_KINDS`` cheapest kinds (none if no seller action applies at the stage)."""
+    if all(outcome.action.kind == DO_NOTHING for outcome in found.outcomes):
+        return ()
+    chosen: list[RecommendedAction] = []
+    kinds: set[str] = set()
+    for outcome in found.outcomes:
+        if outcome.action.kind in kinds or len(kinds) == RECOMMENDED_KINDS:
+            continue
+        kinds.add(outcome.action.kind)
+        why: dict[str, str] = {}
+        for language in LANGUAGES:
+            summary = outcome.summary_texts[language]
+            compared = outcome.compared_texts[language] if outcome.rank > 1 else ""
+            why[language] = ("；" if language == "zh" else "; ").join(
+                part for part in (summary, compared) if part
+            )
+        chosen.append(
+            RecommendedAction(
+                action=outcome.action.id,
+                why=why["en"],
+                rule_id=outcome.prediction.resolution.rule_id,
+                source="what_if",
+                rank=outcome.rank,
+                title=outcome.action.texts["en"],
+                title_texts=outcome.action.texts,
+                why_texts=why,
+            )
+        )
+    return tuple(chosen)
