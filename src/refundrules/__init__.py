@@ -111,11 +111,24 @@ from refundrules._profile import (
     StoreMetricInput,
     TotalMetric,
 )
+from refundrules._records import (
+    DecisionLog,
+    DecisionRecord,
+    RecordedOutcome,
+    read_decision_records,
+)
+from refundrules._replay import (
+    ReplayedDecision,
+    ReplayReport,
+    TransitionCount,
+    replay_decision_records,
+)
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._service import Engine, PackInfo, ReloadResult
 from refundrules._smallest_change import SmallestChange
 from refundrules._timeline import Timeline, TimelineEntry, draw_timeline
+from refundrules._version import __version__ as __version__
 from refundrules._vocabulary import (
     CompensationKind,
     EarlierRequestOutcome,
@@ -143,8 +156,6 @@ from refundrules.exceptions import (
     RulePackError,
     UnknownPackError,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ActionOutcome",
@@ -177,6 +188,8 @@ __all__ = [
     "ConditionCheck",
     "Deadline",
     "DeadlineEffect",
+    "DecisionLog",
+    "DecisionRecord",
     "EarlierRequest",
     "EarlierRequestOutcome",
     "Effects",
@@ -238,11 +251,14 @@ __all__ = [
     "Reason",
     "RecommendationEffect",
     "RecommendedAction",
+    "RecordedOutcome",
     "RefundReason",
     "RefundRequest",
     "RefundRulesError",
     "ReloadError",
     "ReloadResult",
+    "ReplayReport",
+    "ReplayedDecision",
     "ReplyStateFact",
     "RequestKind",
     "Resolution",
@@ -272,6 +288,7 @@ __all__ = [
     "TimelineEntry",
     "Titles",
     "TotalMetric",
+    "TransitionCount",
     "UnknownPackError",
     "VersionDefinition",
     "WhatIf",
@@ -280,5 +297,7 @@ __all__ = [
     "load_case",
     "load_rule_pack",
     "pack_flow",
+    "read_decision_records",
     "render_text",
+    "replay_decision_records",
 ]

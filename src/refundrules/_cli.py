@@ -19,6 +19,7 @@ from refundrules import (
     _cli_batch,
     _cli_explain,
     _cli_graph,
+    _cli_replay,
     _cli_serve,
     _cli_timeline,
     _cli_what_if,
@@ -26,6 +27,7 @@ from refundrules import (
 from refundrules._cli_case import AS_OF_FILE, case_pack_as_of
 from refundrules._i18n import print_json, safe_print
 from refundrules._loader import bundled_examples_root, bundled_pack_names
+from refundrules._records import append_record
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._schema import SCHEMA_KINDS, json_schema
@@ -47,6 +49,8 @@ EXIT_EVALUATION = 5
 def _command_predict(args: argparse.Namespace) -> int:
     pack, case, as_of = case_pack_as_of(args)
     prediction = pack.predict(case, as_of, version=args.pack_version)
+    if args.records:
+        append_record(args.records, prediction, case)
     if args.format == "json":
         print_json(prediction.model_dump_json(indent=2))
     else:
@@ -281,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate at this time (default: the case's entry in as_of.json beside it, else now)",
     )
     predict.add_argument("--format", choices=("text", "json"), default="text")
+    predict.add_argument(
+        "--records", metavar="PATH", help="append the decision record to this JSON Lines file"
+    )
     predict.set_defaults(handler=_command_predict)
 
     validate = commands.add_parser("validate", help="load and check a rule pack")
@@ -361,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_graph.register(commands)
     _cli_serve.register(commands)
     _cli_batch.register(commands)
+    _cli_replay.register(commands)
     return parser
 
 

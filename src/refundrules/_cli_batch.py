@@ -33,6 +33,9 @@ def register(commands: Any) -> None:
     batch.add_argument(
         "--resume", action="store_true", help="continue a killed run of the same files"
     )
+    batch.add_argument(
+        "--records", metavar="PATH", help="also write each prediction's decision record here"
+    )
     batch.set_defaults(handler=_command_batch)
 
 
@@ -56,6 +59,7 @@ def _command_batch(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         resume=args.resume,
         progress=sys.stderr.isatty(),
+        records=args.records,
     )
     resumed = f" ({summary.resumed} from the earlier run)" if summary.resumed else ""
     print(

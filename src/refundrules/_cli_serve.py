@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from contextlib import ExitStack
 from typing import Any
 
 __all__ = ["register"]
@@ -28,6 +29,11 @@ def register(commands: Any) -> None:
         metavar="BYTES",
         help="refuse request bodies larger than this (413; default 1000000)",
     )
+    serve.add_argument(
+        "--records",
+        metavar="PATH",
+        help="append each prediction's decision record to this JSON Lines file",
+    )
     serve.set_defaults(handler=_command_serve)
 
 
@@ -37,6 +43,7 @@ def _command_serve(args: argparse.Namespace) -> int:
     require_module("refundrules serve", module="uvicorn", extra="server")
     import uvicorn
 
+    from refundrules._records import DecisionLog
     from refundrules._server import LOGGER, JsonLogFormatter, create_app
     from refundrules._service import Engine
 
@@ -46,7 +53,9 @@ def _command_serve(args: argparse.Namespace) -> int:
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    with Engine(args.pack) as engine:
+    with ExitStack() as stack:
+        records = stack.enter_context(DecisionLog(args.records)) if args.records else None
+        engine = stack.enter_context(Engine(args.pack, records=records))
         logger.info(
             "serving",
             extra={

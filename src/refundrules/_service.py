@@ -26,6 +26,7 @@ from refundrules._case import Case
 from refundrules._case_file import load_case
 from refundrules._loader import bundled_pack_names
 from refundrules._prediction import PackRef, Prediction
+from refundrules._records import DecisionLog, DecisionRecord
 from refundrules._rulepack import RulePack, load_rule_pack
 from refundrules.exceptions import CaseError, RefundRulesError, ReloadError, UnknownPackError
 
@@ -96,10 +97,17 @@ class Engine:
     ``Engine()`` holds every bundled family; ``Engine(["pinduoduo", "path/to/pack"])`` the
     ones named (a bundled name or a folder). Thread-safe: ``predict``, ``reload`` and
     ``packs`` may be called from any thread at once. ``close()`` (or leaving a ``with`` block)
-    frees every pack.
+    frees every pack. With ``records=DecisionLog(path)`` every prediction also appends its
+    :class:`DecisionRecord` to that file (the caller closes the log).
     """
 
-    def __init__(self, packs: Iterable[str | Path] | None = None) -> None:
+    def __init__(
+        self,
+        packs: Iterable[str | Path] | None = None,
+        *,
+        records: DecisionLog | None = None,
+    ) -> None:
+        self._records = records
         self._lock = threading.Lock()
         self._reloading = threading.Lock()  # one reload at a time; predictions never wait on it
         self._slots: dict[str, _Slot] = {}
@@ -187,11 +195,26 @@ class Engine:
     ) -> Prediction:
         """Predict a case (a :class:`Case` or a mapping, checked against the pack's profile)
         with the current pack of its platform (or ``pack``); see :meth:`RulePack.predict`."""
+        return self.predict_case(case, as_of, pack=pack, version=version)[1]
+
+    def predict_case(
+        self,
+        case: Case | Mapping[str, Any],
+        as_of: datetime | None = None,
+        *,
+        pack: str | None = None,
+        version: str | None = None,
+    ) -> tuple[Case, Prediction]:
+        """:meth:`predict`, also giving the case as checked against the predicting pack (what a
+        :class:`DecisionRecord` is made from). Writes the record if the engine has a log."""
         data = case.model_dump(mode="json") if isinstance(case, Case) else case
         pack_id = self.resolve(data, pack)
         with self.lease(pack_id) as family:
             checked = case if isinstance(case, Case) else load_case(case, profile=family.profile)
-            return family.predict(checked, as_of, version=version)
+            prediction = family.predict(checked, as_of, version=version)
+        if self._records is not None:
+            self._records.write(DecisionRecord.from_prediction(prediction, checked))
+        return checked, prediction
 
     # --- reloading -------------------------------------------------------------------------
     def reload(self, pack_id: str) -> ReloadResult:
