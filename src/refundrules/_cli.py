@@ -26,7 +26,8 @@ from refundrules import (
 )
 from refundrules._cli_case import AS_OF_FILE, case_pack_as_of
 from refundrules._i18n import print_json, safe_print
-from refundrules._loader import bundled_examples_root, bundled_pack_names
+from refundrules._installed import installed_packs
+from refundrules._loader import bundled_examples_root
 from refundrules._records import append_record
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
@@ -81,9 +82,28 @@ def _command_validate(args: argparse.Namespace) -> int:
 
 
 def _command_packs(args: argparse.Namespace) -> int:
-    for name in bundled_pack_names():
-        print(_describe(load_rule_pack(name)))
-    return EXIT_OK
+    listed: list[dict[str, object]] = []
+    code = EXIT_OK
+    for name, installed in installed_packs().items():
+        entry: dict[str, object] = {"name": name, "source": installed.source}
+        try:
+            pack = load_rule_pack(name)
+        except RulePackError as exc:
+            entry["error"] = str(exc)
+            code = EXIT_BAD_PACK
+            if args.format == "text":
+                print(f"{name}: cannot be loaded: {exc}\n  from: {installed.source}")
+        else:
+            entry["id"] = pack.id
+            entry["platform"] = pack.platform
+            entry["versions"] = [version.ref.model_dump(mode="json") for version in pack.versions]
+            if args.format == "text":
+                print(f"{_describe(pack)}\n  from: {installed.source}")
+            pack.close()
+        listed.append(entry)
+    if args.format == "json":
+        print(json.dumps(listed, indent=2, ensure_ascii=False))
+    return code
 
 
 def _command_examples(args: argparse.Namespace) -> int:
@@ -294,7 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("pack", metavar="PACK", help="bundled pack name or pack folder")
     validate.set_defaults(handler=_command_validate)
 
-    packs = commands.add_parser("packs", help="list the bundled rule packs")
+    packs = commands.add_parser(
+        "packs", help="list the installed rule packs (bundled, or from an entry point)"
+    )
+    packs.add_argument("--format", choices=("text", "json"), default="text")
     packs.set_defaults(handler=_command_packs)
 
     examples = commands.add_parser(

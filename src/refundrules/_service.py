@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from refundrules._case import Case
 from refundrules._case_file import load_case
-from refundrules._loader import bundled_pack_names
+from refundrules._installed import installed_packs
 from refundrules._prediction import PackRef, Prediction
 from refundrules._records import DecisionLog, DecisionRecord
 from refundrules._rulepack import RulePack, load_rule_pack
@@ -94,7 +94,7 @@ def _built(source: str | Path) -> RulePack:
 class Engine:
     """The pack families a long-running process predicts with, each reloadable in place.
 
-    ``Engine()`` holds every bundled family; ``Engine(["pinduoduo", "path/to/pack"])`` the
+    ``Engine()`` holds every installed family (bundled or from an entry point); ``Engine(["pinduoduo", "path/to/pack"])`` the
     ones named (a bundled name or a folder). Thread-safe: ``predict``, ``reload`` and
     ``packs`` may be called from any thread at once. ``close()`` (or leaving a ``with`` block)
     frees every pack. With ``records=DecisionLog(path)`` every prediction also appends its
@@ -112,7 +112,7 @@ class Engine:
         self._reloading = threading.Lock()  # one reload at a time; predictions never wait on it
         self._slots: dict[str, _Slot] = {}
         self._closed = False
-        sources = list(packs) if packs is not None else list(bundled_pack_names())
+        sources = list(packs) if packs is not None else list(installed_packs())
         with ExitStack() as on_failure:  # frees what was built unless every pack loaded
             on_failure.callback(self.close)
             for source in sources:
