@@ -34,6 +34,11 @@ def register(commands: Any) -> None:
         metavar="PATH",
         help="append each prediction's decision record to this JSON Lines file",
     )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload a pack when its files change (a broken change keeps the old pack)",
+    )
     serve.set_defaults(handler=_command_serve)
 
 
@@ -55,7 +60,7 @@ def _command_serve(args: argparse.Namespace) -> int:
     logger.propagate = False
     with ExitStack() as stack:
         records = stack.enter_context(DecisionLog(args.records)) if args.records else None
-        engine = stack.enter_context(Engine(args.pack, records=records))
+        engine = stack.enter_context(Engine(args.pack, records=records, watch=args.watch))
         logger.info(
             "serving",
             extra={
