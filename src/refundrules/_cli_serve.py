@@ -51,13 +51,15 @@ def _command_serve(args: argparse.Namespace) -> int:
     from refundrules._records import DecisionLog
     from refundrules._server import LOGGER, JsonLogFormatter, create_app
     from refundrules._service import Engine
+    from refundrules._watch import LOGGER as ENGINE_LOGGER
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter())
-    logger = logging.getLogger(LOGGER)
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+    for name in (ENGINE_LOGGER, LOGGER):  # the watcher's reloads are logged by the engine's
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
     with ExitStack() as stack:
         records = stack.enter_context(DecisionLog(args.records)) if args.records else None
         engine = stack.enter_context(Engine(args.pack, records=records, watch=args.watch))
