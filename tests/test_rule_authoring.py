@@ -191,3 +191,13 @@ def test_coverage_flags_a_rule_that_cannot_fire(pack_copy: Path) -> None:
     report = measure_coverage(refundrules.load_rule_pack(pack_copy), examples=50, search=30)
     assert "buyer_cancelled_request" in report.sources[0].never_fired
     assert "buyer_cancelled_request" in report.unexplained
+
+
+def test_the_targeted_search_also_looks_for_consequence_rules(pack: RulePack) -> None:
+    # Five generated cases leave consequence-phase rules unfired; steering their search with
+    # the case's decision facts raised KeyError (a fact only the consequence phase has).
+    report = measure_coverage(pack, examples=5, search=5)
+    gaps = {*report.sources[-1].never_fired, *report.sources[-1].fired_never_decided}
+    consequence = {rule.spec.id for rule in pack.rules if rule.spec.phase == "consequence"}
+    assert gaps & consequence
+    assert {witness.rule_id for witness in report.witnesses} == gaps

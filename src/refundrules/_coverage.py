@@ -152,8 +152,10 @@ def _search_witness(pack: RulePack, rule_id: str, budget: int) -> Witness:
 
     def hits(evaluation: Evaluation) -> bool:
         case, as_of = evaluation
-        facts = pack.facts(case, as_of)
-        target(closeness(rule.condition, facts), label=rule_id)
+        if rule.spec.phase == "decision":
+            # A consequence rule reads facts made from the decision (points after it, …),
+            # which the case's decision facts do not hold: it is searched for unsteered.
+            target(closeness(rule.condition, pack.facts(case, as_of)), label=rule_id)
         prediction = pack.predict(case, as_of)
         if rule_id not in prediction.fired_rules:
             return False
