@@ -108,3 +108,4 @@ def spy_ruleset_deletes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def freed_among(deleted: list[int], handles: list[int]) -> list[int]:
     """The frees of these handles, in order (each should appear exactly once)."""
     return [handle for handle in deleted if handle in handles]
+

@@ -105,10 +105,7 @@ def test_examples_writes_cases_that_predict_at_their_own_as_of(
     case = str(tmp_path / "mine" / "06_platform_reviewing_low_value.yaml")
     code, implicit, err = run(capsys, "predict", case)
     assert code == 0
-    assert (
-        err
-        == "as of 2025-04-17T15:00:00+08:00 (from as_of.json beside the case; --as-of overrides)\n"
-    )
+    assert err == "as of 2025-04-17T15:00:00+08:00 (from as_of.json beside the case; --as-of overrides)\n"
     _, explicit, _ = run(capsys, "predict", case, "--as-of", "2025-04-17T15:00:00+08:00")
     assert implicit == explicit and "platform reviewing" in implicit
 

@@ -92,6 +92,7 @@ def test_path_count_multiplies_across_all() -> None:
         ({"fact": "hours_since_request", "gte": {"param": "nope"}}, "unknown parameter"),
     ],
 )
+
 def test_bad_conditions_are_rejected(raw: object, message: str) -> None:
     with pytest.raises(ConditionProblem, match=message):
         check(raw)

@@ -209,10 +209,8 @@ def test_session_document(doc: str, tmp_path: Path) -> None:
     text = (DOCS / doc).read_text(encoding="utf-8")
     for match, shown in run_session(text, make_scratch(tmp_path / "repo")):
         documented = [
-            "\n".join(
-                [f"$ {command.text}", *command.output]
-                + ([f"[exit {command.exit_code}]"] if command.exit_code else [])
-            )
+            "\n".join([f"$ {command.text}", *command.output]
+                      + ([f"[exit {command.exit_code}]"] if command.exit_code else []))
             for command in parse_console(match["body"])
         ]
         line = text.count("\n", 0, match.start()) + 1

@@ -297,10 +297,7 @@ def test_engines_start_no_dispatcher_threads() -> None:
     not be ``_SynchronousHost``.
     """
     before = {thread.ident for thread in threading.enumerate()}
-    engines = [
-        RuleEngine(f"threads-{i}", [rule for rule, _ in _sample_rules()], cache_size=0)
-        for i in range(3)
-    ]
+    engines = [RuleEngine(f"threads-{i}", [rule for rule, _ in _sample_rules()], cache_size=0) for i in range(3)]
     pack = load_rule_pack("pinduoduo")
     try:
         for engine in engines:
@@ -944,9 +941,7 @@ def test_same_pack_loaded_twice_and_close_frees_it(pdd: RulePack) -> None:
     case = _case("twice")
     as_of = _hours_after_request(28)
     assert first.predict(case, as_of) == second.predict(case, as_of) == pdd.predict(case, as_of)
-    assert set(first.latest._compiled().decision._names).isdisjoint(
-        second.latest._compiled().decision._names
-    )
+    assert set(first.latest._compiled().decision._names).isdisjoint(second.latest._compiled().decision._names)
 
     engine = first.latest._compiled().decision
     host = engine._host

@@ -42,9 +42,8 @@ def test_examples_cover_every_stage() -> None:
     from datetime import datetime
 
     stages = {
-        pack.predict(
-            refundrules.load_case(ROOT / "examples" / name), datetime.fromisoformat(moment)
-        ).stage
+        pack.predict(refundrules.load_case(ROOT / "examples" / name),
+                     datetime.fromisoformat(moment)).stage
         for name, moment in AS_OF.items()
     }
     assert stages == set(Stage)

@@ -11,13 +11,8 @@ WITHOUT_HYPOTHESIS = "import sys; sys.modules['hypothesis'] = None\n"
 
 
 def python(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", WITHOUT_HYPOTHESIS + code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return subprocess.run([sys.executable, "-c", WITHOUT_HYPOTHESIS + code], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
 
 
 def test_predicting_works_without_hypothesis() -> None:

@@ -180,10 +180,7 @@ def test_effect_that_would_be_ignored_is_refused(pack_copy: Path) -> None:
 
 def test_parameter_of_the_wrong_unit_is_refused(pack_copy: Path) -> None:
     rules = pack_copy / "rules" / "50_compensation.yaml"
-    edit(
-        rules,
-        "{fact: paid_amount, lte: {param: low_value_threshold}}",
-        "{fact: paid_amount, lte: {param: sanction_threshold_points}}",
-    )
+    edit(rules, "{fact: paid_amount, lte: {param: low_value_threshold}}",
+         "{fact: paid_amount, lte: {param: sanction_threshold_points}}")
     with pytest.raises(RulePackError, match="is in currency but parameter"):
         read_pack(pack_copy)

@@ -38,9 +38,7 @@ def fake_python(folder: Path, name: str, *, venv_python: str = "exit 1") -> Path
 def make(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(ROOT), *args],
-        capture_output=True,
-        text=True,
-        check=False,
+        capture_output=True, text=True, check=False,
     )
 
 

@@ -36,18 +36,14 @@ def test_a_naive_time_reads_the_same_wherever_it_is_caught(
     messages.append(dict(in_predict.value.errors)["as_of"])
 
     replay = tmp_path / "cases.jsonl"
-    replay.write_text(
-        json.dumps({"case": case.model_dump(mode="json"), "as_of": "2025-03-05T12:00:00"}) + "\n",
-        encoding="utf-8",
-    )
+    replay.write_text(json.dumps({"case": case.model_dump(mode="json"),
+                                  "as_of": "2025-03-05T12:00:00"}) + "\n", encoding="utf-8")
     with pytest.raises(refundrules.CaseError) as in_replay:
         load_replay(replay)
     messages.append(dict(in_replay.value.errors)["as_of"])
 
     assert main(["predict", str(EXAMPLE), "--as-of", "2025-03-05T12:00:00"]) == EXIT_BAD_CASE
-    messages.append(
-        capsys.readouterr().err.strip().removeprefix("refundrules: invalid case: as_of: ")
-    )
+    messages.append(capsys.readouterr().err.strip().removeprefix("refundrules: invalid case: as_of: "))
 
     assert messages == [NAIVE] * 4
 
@@ -91,7 +87,4 @@ def test_measure_coverage_and_the_cli_share_their_defaults() -> None:
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     cli = commands.choices["coverage"].parse_args(["pinduoduo"])
     signature = inspect.signature(measure_coverage).parameters
-    assert (signature["examples"].default, signature["search"].default) == (
-        cli.examples,
-        cli.search,
-    )
+    assert (signature["examples"].default, signature["search"].default) == (cli.examples, cli.search)

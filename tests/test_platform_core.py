@@ -34,9 +34,7 @@ CLAIM: dict[str, Any] = {
         "amount": "80.00",
         "requested_at": "2025-08-29T17:00:00-04:00",
     },
-    "timeline": [
-        {"at": "2025-08-29T17:00:00-04:00", "actor": "buyer", "kind": "buyer_opened_claim"}
-    ],
+    "timeline": [{"at": "2025-08-29T17:00:00-04:00", "actor": "buyer", "kind": "buyer_opened_claim"}],
     "store": {"metrics": {"orders_90d": 100, "defects_90d": 1}},
 }
 
@@ -65,12 +63,8 @@ def test_fictional_marketplace_predicts_a_business_day_deadline_in_usd(maple: Ru
 def test_a_claim_decided_with_no_seller_refusal_moves_the_defect_rate(maple: RulePack) -> None:
     data = copy.deepcopy(CLAIM)
     data["timeline"].append(
-        {
-            "at": "2025-09-05T10:00:00-04:00",
-            "actor": "platform",
-            "kind": "platform_ruled",
-            "ruling": "full_refund",
-        }
+        {"at": "2025-09-05T10:00:00-04:00", "actor": "platform", "kind": "platform_ruled",
+         "ruling": "full_refund"}
     )
     late = maple.predict(maple.load_case(data), at("2025-09-05T12:00:00-04:00"))
     assert late.resolution.rule_id == "claim_decided" and late.resolution.final
@@ -147,26 +141,13 @@ def _same_case_on(day: str) -> dict[str, Any]:
     """The low-value damaged item of the version tests, requested on ``day`` (YYYY-MM-DD)."""
     return {
         "platform": "pinduoduo",
-        "order": {
-            "order_id": "V",
-            "paid_amount": "39.90",
-            "paid_at": f"{day}T08:00:00+08:00",
-            "shipped_at": f"{day}T08:30:00+08:00",
-            "delivered_at": f"{day}T09:00:00+08:00",
-        },
-        "request": {
-            "kind": "refund_only",
-            "reason": "damaged",
-            "amount": "39.90",
-            "requested_at": f"{day}T10:00:00+08:00",
-        },
+        "order": {"order_id": "V", "paid_amount": "39.90", "paid_at": f"{day}T08:00:00+08:00",
+                  "shipped_at": f"{day}T08:30:00+08:00", "delivered_at": f"{day}T09:00:00+08:00"},
+        "request": {"kind": "refund_only", "reason": "damaged", "amount": "39.90",
+                    "requested_at": f"{day}T10:00:00+08:00"},
         "timeline": [
-            {
-                "at": f"{day}T16:00:00+08:00",
-                "actor": "seller",
-                "kind": "seller_refused",
-                "refusal_reason": "goods_as_described",
-            },
+            {"at": f"{day}T16:00:00+08:00", "actor": "seller", "kind": "seller_refused",
+             "refusal_reason": "goods_as_described"},
             {"at": f"{day}T18:00:00+08:00", "actor": "buyer", "kind": "buyer_escalated"},
         ],
         "evidence": [{"party": "buyer", "kind": "photo"}],
@@ -193,11 +174,7 @@ def test_the_same_case_in_2024_and_2025_is_predicted_under_different_versions(
 
 def test_each_version_has_its_own_passing_tests(pack: RulePack) -> None:
     assert [version.version for version in pack.versions] == [
-        "2021.1",
-        "2022.12",
-        "2024.12",
-        "2025.7",
-        "2026.2",
+        "2021.1", "2022.12", "2024.12", "2025.7", "2026.2"
     ]
     assert untested_versions(pack) == []
     by_version: dict[str, int] = {}
@@ -227,19 +204,8 @@ def test_diff_between_two_versions_of_one_family(
     replay.write_text(
         json.dumps({"case": case, "as_of": "2025-04-17T15:00:00+08:00"}) + "\n", encoding="utf-8"
     )
-    code = main(
-        [
-            "diff",
-            "pinduoduo@2024.12",
-            "pinduoduo@2025.7",
-            "--examples",
-            "50",
-            "--replay",
-            str(replay),
-            "--allow",
-            "*",
-        ]
-    )
+    code = main(["diff", "pinduoduo@2024.12", "pinduoduo@2025.7", "--examples", "50",
+                 "--replay", str(replay), "--allow", "*"])
     out = capsys.readouterr().out
     assert code == 0
     assert "diff pinduoduo 2024.12" in out and "-> pinduoduo 2025.7" in out
@@ -249,21 +215,8 @@ def test_diff_between_two_versions_of_one_family(
 
 def test_predict_cli_pins_a_version(capsys: pytest.CaptureFixture[str]) -> None:
     example = ROOT / "examples" / "06_platform_reviewing_low_value.yaml"
-    assert (
-        main(
-            [
-                "predict",
-                str(example),
-                "--as-of",
-                "2025-04-17T15:00:00+08:00",
-                "--pack-version",
-                "2025.7",
-                "--format",
-                "json",
-            ]
-        )
-        == 0
-    )
+    assert main(["predict", str(example), "--as-of", "2025-04-17T15:00:00+08:00",
+                 "--pack-version", "2025.7", "--format", "json"]) == 0
     out = capsys.readouterr().out
     assert '"version": "2025.7"' in out and "was pinned" in out
 
@@ -286,32 +239,16 @@ def _edit(path: Path, old: str, new: str) -> None:
 @pytest.mark.parametrize(
     ("file", "old", "new", "message"),
     [
-        (
-            "profile.yaml",
-            "claim: {last: [buyer_opened_claim]}",
-            "claim: {last: [buyer_opend_claim]}",
-            "unknown event kind 'buyer_opend_claim' (did you mean 'buyer_opened_claim'?)",
-        ),
-        (
-            "profile.yaml",
-            "field: order.paid_amount",
-            "field: order.paid_amont",
-            "order has no field 'paid_amont'",
-        ),
+        ("profile.yaml", "claim: {last: [buyer_opened_claim]}", "claim: {last: [buyer_opend_claim]}",
+         "unknown event kind 'buyer_opend_claim' (did you mean 'buyer_opened_claim'?)"),
+        ("profile.yaml", "field: order.paid_amount", "field: order.paid_amont",
+         "order has no field 'paid_amont'"),
         ("profile.yaml", "languages: [en]", "languages: [en, zh]", "needs a 'zh' text"),
-        (
-            "rules/claims.yaml",
-            "    priority: 60\n",
-            "    priority: 60\n    in_force: {from: 2025-03-01}\n",
-            "2025-03-01 is not a version boundary",
-        ),
+        ("rules/claims.yaml", "    priority: 60\n", "    priority: 60\n    in_force: {from: 2025-03-01}\n",
+         "2025-03-01 is not a version boundary"),
         ("rules/claims.yaml", "from: claim\n", "from: clam\n", "unknown anchor 'clam'"),
-        (
-            "rules/claims.yaml",
-            "metrics: {order_defect_rate:",
-            "metrics: {order_defect_rat:",
-            "unknown metric 'order_defect_rat'",
-        ),
+        ("rules/claims.yaml", "metrics: {order_defect_rate:", "metrics: {order_defect_rat:",
+         "unknown metric 'order_defect_rat'"),
     ],
 )
 def test_profile_and_date_mistakes_fail_at_load_with_a_line(
@@ -328,28 +265,19 @@ def test_profile_and_date_mistakes_fail_at_load_with_a_line(
 
 def test_a_parameter_change_off_a_version_boundary_is_refused(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    _edit(
-        root / "parameters.yaml",
-        "    value: 3\n",
-        "    value: 3\n    changes: [{from: 2025-06-01, value: 5, source: fixture, confidence: D}]\n",
-    )
+    _edit(root / "parameters.yaml", "    value: 3\n",
+          "    value: 3\n    changes: [{from: 2025-06-01, value: 5, source: fixture, confidence: D}]\n")
     with pytest.raises(RulePackError, match="not a version boundary"):
         refundrules.load_rule_pack(root)
 
 
 def test_a_parameter_change_on_a_boundary_gives_the_new_version_its_value(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    _edit(
-        root / "pack.yaml",
-        "    title: The only version\n",
-        '    title: The first version\n  - version: "2025.6"\n    effective_from: 2025-06-01\n'
-        "    title: A longer claim window\n",
-    )
-    _edit(
-        root / "parameters.yaml",
-        "    value: 3\n",
-        "    value: 3\n    changes: [{from: 2025-06-01, value: 5, source: fixture, confidence: D}]\n",
-    )
+    _edit(root / "pack.yaml", "    title: The only version\n",
+          '    title: The first version\n  - version: "2025.6"\n    effective_from: 2025-06-01\n'
+          "    title: A longer claim window\n")
+    _edit(root / "parameters.yaml", "    value: 3\n",
+          "    value: 3\n    changes: [{from: 2025-06-01, value: 5, source: fixture, confidence: D}]\n")
     maple = refundrules.load_rule_pack(root)
     assert maple.version("2025.1").parameters["seller_claim_window_business_days"].value == 3
     assert maple.version("2025.6").parameters["seller_claim_window_business_days"].value == 5
@@ -369,12 +297,9 @@ def test_a_request_before_the_first_version_names_it(maple: RulePack) -> None:
 
 def test_versions_register_their_rulesets_only_when_first_used(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    _edit(
-        root / "pack.yaml",
-        "    title: The only version\n",
-        '    title: The first version\n  - version: "2025.6"\n    effective_from: 2025-06-01\n'
-        "    title: A second version\n",
-    )
+    _edit(root / "pack.yaml", "    title: The only version\n",
+          '    title: The first version\n  - version: "2025.6"\n    effective_from: 2025-06-01\n'
+          "    title: A second version\n")
     maple = refundrules.load_rule_pack(root)
     assert [version._engines for version in maple.versions] == [None, None]
     maple.predict(maple.load_case(CLAIM), at("2025-09-02T09:00:00-04:00"))
@@ -385,3 +310,4 @@ def test_versions_register_their_rulesets_only_when_first_used(tmp_path: Path) -
     maple.close()
     with pytest.raises(refundrules.EngineError, match="closed"):
         first.predict(maple.load_case(CLAIM), at("2025-09-02T09:00:00-04:00"))
+

@@ -22,10 +22,7 @@ def project(tmp_path: Path) -> Path:
 def pytest_in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q", *args],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=False,
+        cwd=folder, capture_output=True, text=True, check=False,
     )
 
 

@@ -36,9 +36,8 @@ def copy_pack(target: Path, *, window: int | None = None, broken: bool = False) 
         rulings = target / "rules" / "40_intervention.yaml"
         text = rulings.read_text(encoding="utf-8")
         assert text.count(EXCLUDED_RULE_PRIORITY) == 1
-        rulings.write_text(
-            text.replace(EXCLUDED_RULE_PRIORITY, "    priority: 1102\n"), encoding="utf-8"
-        )
+        rulings.write_text(text.replace(EXCLUDED_RULE_PRIORITY, "    priority: 1102\n"),
+                           encoding="utf-8")
     return target
 
 
@@ -62,22 +61,14 @@ def pasted_results(pack_folder: Path) -> dict[str, bool]:
 
 
 def test_entry_name_is_an_identifier() -> None:
-    assert (
-        entry_name("diff", "stage:awaiting_seller->closed")
-        == "diff_stage_awaiting_seller_to_closed"
-    )
+    assert entry_name("diff", "stage:awaiting_seller->closed") == "diff_stage_awaiting_seller_to_closed"
     assert entry_name("diff", "points:+1->+2") == "diff_points_1_to_2"
     assert entry_name("9 lives") == "t_9_lives"
 
 
 def test_entry_is_one_item_of_a_tests_list() -> None:
-    entry = pack_test_entry(
-        "a_test",
-        "what it shows",
-        {"case_id": "c", "platform": "x"},
-        "2025-01-01T00:00:00+08:00",
-        {"stage": "closed"},
-    )
+    entry = pack_test_entry("a_test", "what it shows", {"case_id": "c", "platform": "x"},
+                            "2025-01-01T00:00:00+08:00", {"stage": "closed"})
     parsed = yaml.safe_load("tests:\n" + entry + "\n" + entry.replace("a_test", "b_test"))
     assert [test["name"] for test in parsed["tests"]] == ["a_test", "b_test"]
     assert parsed["tests"][0]["expect"] == {"stage": "closed"}

@@ -29,11 +29,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def shorter_window(pack_copy: Path) -> RulePack:
-    edit(
-        pack_copy / "parameters.yaml",
-        "seller_response_window_hours:\n    value: 48",
-        "seller_response_window_hours:\n    value: 36",
-    )
+    edit(pack_copy / "parameters.yaml", "seller_response_window_hours:\n    value: 48",
+         "seller_response_window_hours:\n    value: 36")
     edit(pack_copy / "pack.yaml", "id: pinduoduo", "id: pinduoduo_shorter")
     return refundrules.load_rule_pack(pack_copy)
 
@@ -49,18 +46,13 @@ def test_wrong_priority_is_caught_with_a_shrunk_counterexample(pack_copy: Path) 
     edit(rulings, "    priority: 102\n", "    priority: 1102\n")  # excluded goods now lose
     broken = refundrules.load_rule_pack(pack_copy)
     (result,) = [
-        r
-        for r in check_pack_properties(broken, max_examples=200)
+        r for r in check_pack_properties(broken, max_examples=200)
         if r.name == "excluded_goods_get_no_no_reason_return"
     ]
     assert not result.passed and result.violation is not None
     case = result.violation.case
-    flags = [
-        case.order.custom_made,
-        case.order.fresh,
-        case.order.opened_digital,
-        case.order.virtual,
-    ]
+    flags = [case.order.custom_made, case.order.fresh, case.order.opened_digital,
+             case.order.virtual]
     assert flags.count(True) == 1  # shrunk: exactly one exclusion is enough
     assert case.evidence == () and len(case.timeline) == 1
     assert "ruling_no_reason_return_granted" in result.report()
@@ -69,10 +61,7 @@ def test_wrong_priority_is_caught_with_a_shrunk_counterexample(pack_copy: Path) 
 def test_pytest_collects_every_pack_test_and_property(pack: RulePack) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "rules/pinduoduo"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+        cwd=ROOT, capture_output=True, text=True, check=False,
     )
     items = [line for line in completed.stdout.splitlines() if "::" in line]
     assert len(items) == len(pack.tests) + len(pack.properties)
@@ -82,24 +71,12 @@ def test_pytest_collects_every_pack_test_and_property(pack: RulePack) -> None:
 def test_failing_pack_test_reads_expected_vs_predicted(pack_copy: Path) -> None:
     timeouts = pack_copy / "tests" / "timeouts.yaml"
     text = timeouts.read_text(encoding="utf-8")
-    timeouts.write_text(
-        text.replace("stage: closed", "stage: awaiting_seller", 1), encoding="utf-8"
-    )
+    timeouts.write_text(text.replace("stage: closed", "stage: awaiting_seller", 1),
+                        encoding="utf-8")
     completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--refundrules",
-            str(pack_copy / "tests" / "timeouts.yaml"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--refundrules",
+         str(pack_copy / "tests" / "timeouts.yaml")],
+        cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert completed.returncode == 1
     assert "stage: expected 'awaiting_seller', predicted 'closed'" in completed.stdout
@@ -133,23 +110,9 @@ def test_diff_cli_exit_code_follows_allow(
     assert main(["diff", "pinduoduo", str(pack_copy), "--examples", "100"]) == 1
     out = capsys.readouterr().out
     assert "smallest example (shrunk by Hypothesis)" in out and "  NO" in out
-    code = main(
-        [
-            "diff",
-            "pinduoduo",
-            str(pack_copy),
-            "--examples",
-            "100",
-            "--allow",
-            "stage:*",
-            "--allow",
-            "points:*",
-            "--allow",
-            "*->*",
-            "--format",
-            "json",
-        ]
-    )
+    code = main(["diff", "pinduoduo", str(pack_copy), "--examples", "100",
+                 "--allow", "stage:*", "--allow", "points:*", "--allow", "*->*",
+                 "--format", "json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["changed"] > 0
 
@@ -159,16 +122,16 @@ def test_replay_uses_recorded_cases(pack: RulePack, pack_copy: Path, tmp_path: P
     record = {"case": example.model_dump(mode="json"), "as_of": "2025-03-05T21:00:00+08:00"}
     replay_file = tmp_path / "cases.jsonl"
     replay_file.write_text(json.dumps(record) + "\n", encoding="utf-8")
-    diff = compare_rule_packs(
-        pack, shorter_window(pack_copy), examples=0, replay=load_replay(replay_file)
-    )
+    diff = compare_rule_packs(pack, shorter_window(pack_copy), examples=0,
+                              replay=load_replay(replay_file))
     assert diff.replayed == 1 and diff.changed == 1
     assert diff.transitions[0].case["case_id"] == example.case_id
 
 
 def test_replay_errors_name_the_line(tmp_path: Path) -> None:
     replay_file = tmp_path / "cases.jsonl"
-    replay_file.write_text('{"case": {}, "as_of": "2025-03-05T21:00:00+08:00"}\n', encoding="utf-8")
+    replay_file.write_text('{"case": {}, "as_of": "2025-03-05T21:00:00+08:00"}\n',
+                           encoding="utf-8")
     with pytest.raises(CaseError) as info:
         load_replay(replay_file)
     assert f"{replay_file}:1" in str(info.value)
@@ -183,11 +146,8 @@ def test_coverage_of_the_bundled_pack_has_no_unexplained_rule(pack: RulePack) ->
 
 def test_coverage_flags_a_rule_that_cannot_fire(pack_copy: Path) -> None:
     rules = pack_copy / "rules" / "10_closed.yaml"
-    edit(
-        rules,
-        "    when: {fact: buyer_cancelled, eq: true}",
-        "    when: {all: [{fact: buyer_cancelled, eq: true}, {fact: buyer_cancelled, eq: false}]}",
-    )
+    edit(rules, "    when: {fact: buyer_cancelled, eq: true}",
+         "    when: {all: [{fact: buyer_cancelled, eq: true}, {fact: buyer_cancelled, eq: false}]}")
     report = measure_coverage(refundrules.load_rule_pack(pack_copy), examples=50, search=30)
     assert "buyer_cancelled_request" in report.sources[0].never_fired
     assert "buyer_cancelled_request" in report.unexplained

@@ -68,11 +68,8 @@ def load(path: Path) -> Any:
 def shipped_files() -> list[tuple[str, Path]]:
     found = [("case", path) for path in sorted((ROOT / "examples").glob("*.yaml"))]
     for pack in PACKS:
-        found += [
-            ("pack", pack / "pack.yaml"),
-            ("profile", pack / "profile.yaml"),
-            ("parameters", pack / "parameters.yaml"),
-        ]
+        found += [("pack", pack / "pack.yaml"), ("profile", pack / "profile.yaml"),
+                  ("parameters", pack / "parameters.yaml")]
         found += [("rules", path) for path in sorted((pack / "rules").glob("*.yaml"))]
         found += [("tests", path) for path in sorted((pack / "tests").glob("*.yaml"))]
         if (pack / "properties.yaml").exists():
@@ -107,9 +104,8 @@ def test_committed_schema_is_current(kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "path"),
-    shipped_files(),
-    ids=lambda item: str(item.relative_to(ROOT)) if isinstance(item, Path) else item,
+    ("kind", "path"), shipped_files(), ids=lambda item: str(item.relative_to(ROOT))
+    if isinstance(item, Path) else item
 )
 def test_shipped_files_validate_against_their_schema(kind: str, path: Path) -> None:
     validator = Draft202012Validator(json_schema(kind))
@@ -130,14 +126,8 @@ def test_the_schema_refuses_what_the_loader_refuses() -> None:
     assert not validator.is_valid(negative)
     rules = Draft202012Validator(json_schema("rules"))
     leaf = {"fact": "seller_silence_hours", "gte": {"param": "seller_response_window_hours"}}
-    rule = {
-        "id": "r",
-        "title": {"en": "R"},
-        "priority": 1,
-        "when": {"all": [leaf]},
-        "then": {"stage": "closed"},
-        "sources": ["s"],
-    }
+    rule = {"id": "r", "title": {"en": "R"}, "priority": 1, "when": {"all": [leaf]},
+            "then": {"stage": "closed"}, "sources": ["s"]}
     assert rules.is_valid({"rules": [rule]})
     two_operators = {**leaf, "lt": 3}
     assert not rules.is_valid({"rules": [{**rule, "when": two_operators}]})

@@ -15,11 +15,8 @@ from .conftest import ROOT
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+                   check=True, capture_output=True)
     return zipfile.ZipFile(next(out.glob("*.whl")))
 
 
@@ -31,9 +28,8 @@ def test_the_wheel_carries_the_license(wheel: zipfile.ZipFile) -> None:
 
 
 def test_the_wheel_carries_every_example_and_its_as_of(wheel: zipfile.ZipFile) -> None:
-    shipped = {
-        Path(name).name for name in wheel.namelist() if name.startswith("refundrules/examples/")
-    }
+    shipped = {Path(name).name for name in wheel.namelist()
+               if name.startswith("refundrules/examples/")}
     assert shipped == {path.name for path in (ROOT / "examples").iterdir()}
 
 
