@@ -166,3 +166,11 @@ def test_coverage_searches_a_consequence_rule_without_steering_on_decision_facts
     report = measure_coverage(fictional, examples=20, search=12)
     searched = {witness.rule_id for witness in report.witnesses}
     assert "below_defect_standard" in searched
+def test_the_targeted_search_also_looks_for_consequence_rules(pack: RulePack) -> None:
+    # Five generated cases leave consequence-phase rules unfired; steering their search with
+    # the case's decision facts raised KeyError (a fact only the consequence phase has).
+    report = measure_coverage(pack, examples=5, search=5)
+    gaps = {*report.sources[-1].never_fired, *report.sources[-1].fired_never_decided}
+    consequence = {rule.spec.id for rule in pack.rules if rule.spec.phase == "consequence"}
+    assert gaps & consequence
+    assert {witness.rule_id for witness in report.witnesses} == gaps

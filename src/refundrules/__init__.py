@@ -112,12 +112,25 @@ from refundrules._profile import (
     StoreMetricInput,
     TotalMetric,
 )
+from refundrules._records import (
+    DecisionLog,
+    DecisionRecord,
+    RecordedOutcome,
+    read_decision_records,
+)
+from refundrules._replay import (
+    ReplayedDecision,
+    ReplayReport,
+    TransitionCount,
+    replay_decision_records,
+)
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._seller_actions import SellerAction
 from refundrules._service import Engine, PackInfo, ReloadResult
 from refundrules._smallest_change import SmallestChange
 from refundrules._timeline import Timeline, TimelineEntry, draw_timeline
+from refundrules._version import __version__ as __version__
 from refundrules._vocabulary import (
     CompensationKind,
     EarlierRequestOutcome,
@@ -145,8 +158,6 @@ from refundrules.exceptions import (
     RulePackError,
     UnknownPackError,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ActionOutcome",
@@ -179,6 +190,8 @@ __all__ = [
     "ConditionCheck",
     "Deadline",
     "DeadlineEffect",
+    "DecisionLog",
+    "DecisionRecord",
     "EarlierRequest",
     "EarlierRequestOutcome",
     "Effects",
@@ -242,11 +255,14 @@ __all__ = [
     "Reason",
     "RecommendationEffect",
     "RecommendedAction",
+    "RecordedOutcome",
     "RefundReason",
     "RefundRequest",
     "RefundRulesError",
     "ReloadError",
     "ReloadResult",
+    "ReplayReport",
+    "ReplayedDecision",
     "ReplyStateFact",
     "RequestKind",
     "Resolution",
@@ -276,6 +292,7 @@ __all__ = [
     "TimelineEntry",
     "Titles",
     "TotalMetric",
+    "TransitionCount",
     "UnknownPackError",
     "VersionDefinition",
     "WhatIf",
@@ -285,5 +302,7 @@ __all__ = [
     "load_case",
     "load_rule_pack",
     "pack_flow",
+    "read_decision_records",
     "render_text",
+    "replay_decision_records",
 ]

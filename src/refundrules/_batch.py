@@ -7,7 +7,8 @@ elsewhere. Results are written in input order: one ``{"line", "case_id", "predic
 good line, one ``{"line", "error", "field"}`` per bad line to the error file, both first to
 ``.partial`` files that are renamed when the run completes. After every partition a
 checkpoint records how far the run got and the size of both files, so ``resume=True``
-continues a killed run exactly where the last checkpoint left it.
+continues a killed run exactly where the last checkpoint left it. With ``records=PATH`` each
+prediction's decision record goes to a third file, written and checkpointed the same way.
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
+from refundrules._records import DecisionRecord
 from refundrules._service import Engine
 from refundrules.exceptions import CaseError, RefundRulesError
 
-__all__ = ["BatchSummary", "predict_partition", "run_batch"]
+__all__ = ["BatchSummary", "LineResult", "predict_lines", "predict_partition", "run_batch"]
 
 PARTITION = 200
 
@@ -65,7 +68,9 @@ def _parse_time(text: str, field: str) -> datetime:
     return moment
 
 
-def _one(engine: Engine, pack: str | None, text: str, as_of: str | None) -> dict[str, Any]:
+def _one(
+    engine: Engine, pack: str | None, text: str, as_of: str | None, records: bool
+) -> tuple[dict[str, Any], str | None]:
     data = json.loads(text)
     if not isinstance(data, dict):
         raise CaseError([("", "a line must hold a JSON object (a case)")])
@@ -75,8 +80,52 @@ def _one(engine: Engine, pack: str | None, text: str, as_of: str | None) -> dict
             moment = data["as_of"]
         data = data["case"]
     when = _parse_time(moment, "as_of") if moment is not None else None
-    prediction = engine.predict(data, when, pack=pack)
-    return {"case_id": prediction.case_id, "prediction": prediction.model_dump(mode="json")}
+    case, prediction = engine.predict_case(data, when, pack=pack)
+    record = DecisionRecord.from_prediction(prediction, case).model_dump_json() if records else None
+    return {"case_id": prediction.case_id, "prediction": prediction.model_dump(mode="json")}, record
+
+
+class LineResult(NamedTuple):
+    """One predicted line: its number, whether it predicted, the output (or error) record as
+    JSON, and the decision record as JSON when asked for."""
+
+    line: int
+    ok: bool
+    text: str
+    record: str | None
+
+
+def predict_lines(
+    lines: Iterable[tuple[int, str]],
+    *,
+    packs: tuple[str, ...] | None = None,
+    pack: str | None = None,
+    as_of: str | None = None,
+    records: bool = False,
+) -> list[LineResult]:
+    """:func:`predict_partition`, with each good line's decision record if ``records``."""
+    engine = _engine(packs)
+    results: list[LineResult] = []
+    for number, text in lines:
+        decision: str | None = None
+        try:
+            output, decision = _one(engine, pack, text, as_of, records)
+            record = {"line": number, **output}
+            ok = True
+        except json.JSONDecodeError as exc:
+            record = {"line": number, "error": f"malformed JSON: {exc.msg}", "field": None}
+            ok = False
+        except CaseError as exc:
+            record = {"line": number, "error": str(exc), "field": exc.field}
+            ok = False
+        except RefundRulesError as exc:
+            record = {"line": number, "error": str(exc), "field": None}
+            ok = False
+        except (RecursionError, ValueError, OverflowError, TypeError) as exc:
+            record = {"line": number, "error": f"{type(exc).__name__}: {exc}", "field": None}
+            ok = False
+        results.append(LineResult(number, ok, json.dumps(record, ensure_ascii=False), decision))
+    return results
 
 
 def predict_partition(
@@ -91,26 +140,10 @@ def predict_partition(
     The engine is built once per process (``packs``: names or folders to load, default every
     bundled pack); a bad line gives an error record, never an exception.
     """
-    engine = _engine(packs)
-    results: list[tuple[int, bool, str]] = []
-    for number, text in lines:
-        try:
-            record = {"line": number, **_one(engine, pack, text, as_of)}
-            ok = True
-        except json.JSONDecodeError as exc:
-            record = {"line": number, "error": f"malformed JSON: {exc.msg}", "field": None}
-            ok = False
-        except CaseError as exc:
-            record = {"line": number, "error": str(exc), "field": exc.field}
-            ok = False
-        except RefundRulesError as exc:
-            record = {"line": number, "error": str(exc), "field": None}
-            ok = False
-        except (RecursionError, ValueError, OverflowError, TypeError) as exc:
-            record = {"line": number, "error": f"{type(exc).__name__}: {exc}", "field": None}
-            ok = False
-        results.append((number, ok, json.dumps(record, ensure_ascii=False)))
-    return results
+    return [
+        (result.line, result.ok, result.text)
+        for result in predict_lines(lines, packs=packs, pack=pack, as_of=as_of)
+    ]
 
 
 def _partitions(stream: IO[str], skip: int, size: int) -> Iterator[list[tuple[int, str]]]:
@@ -151,10 +184,12 @@ def run_batch(
     jobs: int | None = None,
     resume: bool = False,
     progress: bool = False,
+    records: str | Path | None = None,
     partition: int = PARTITION,
     _stop_after: int | None = None,
 ) -> BatchSummary:
-    """Predict every line of ``source`` (a path, or ``"-"`` for stdin) into ``output``."""
+    """Predict every line of ``source`` (a path, or ``"-"`` for stdin) into ``output``; with
+    ``records``, each prediction's :class:`DecisionRecord` also goes to that file."""
     out_path = Path(output)
     err_path = (
         Path(error_file)
@@ -163,15 +198,26 @@ def run_batch(
     )
     out_tmp = out_path.with_name(out_path.name + ".partial")
     err_tmp = err_path.with_name(err_path.name + ".partial")
+    rec_path = Path(records) if records is not None else None
+    rec_tmp = rec_path.with_name(rec_path.name + ".partial") if rec_path is not None else None
     checkpoint = out_path.with_name(out_path.name + ".checkpoint")
     done = predictions = errors = 0
-    if resume and checkpoint.is_file() and out_tmp.is_file() and err_tmp.is_file():
+    if (
+        resume
+        and checkpoint.is_file()
+        and out_tmp.is_file()
+        and err_tmp.is_file()
+        and (rec_tmp is None or rec_tmp.is_file())
+    ):
         state = json.loads(checkpoint.read_text(encoding="utf-8"))
         done, predictions, errors = state["lines"], state["predictions"], state["errors"]
         with out_tmp.open("r+b") as handle:
             handle.truncate(state["out_bytes"])
         with err_tmp.open("r+b") as handle:
             handle.truncate(state["err_bytes"])
+        if rec_tmp is not None:
+            with rec_tmp.open("r+b") as handle:
+                handle.truncate(state.get("rec_bytes", 0))
         mode = "ab"
     else:
         mode = "wb"
@@ -188,25 +234,31 @@ def run_batch(
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
     written = 0
     try:
-        with out_tmp.open(mode) as out, err_tmp.open(mode) as err:
+        with ExitStack() as files:
+            out = files.enter_context(out_tmp.open(mode))
+            err = files.enter_context(err_tmp.open(mode))
+            rec = files.enter_context(rec_tmp.open(mode)) if rec_tmp is not None else None
 
-            def write(results: list[tuple[int, bool, str]]) -> None:
+            def write(results: list[LineResult]) -> None:
                 nonlocal done, predictions, errors, written
-                for number, ok, text in results:
+                for number, ok, text, decision in results:
                     (out if ok else err).write(text.encode("utf-8", "surrogateescape") + b"\n")
+                    if rec is not None and decision is not None:
+                        rec.write(decision.encode("utf-8", "surrogateescape") + b"\n")
                     predictions += ok
                     errors += not ok
                     done = number
-                out.flush()
-                err.flush()
-                os.fsync(out.fileno())
-                os.fsync(err.fileno())
+                for handle in (out, err, rec):
+                    if handle is not None:
+                        handle.flush()
+                        os.fsync(handle.fileno())
                 state = {
                     "lines": done,
                     "predictions": predictions,
                     "errors": errors,
                     "out_bytes": out.tell(),
                     "err_bytes": err.tell(),
+                    "rec_bytes": rec.tell() if rec is not None else 0,
                 }
                 partial = checkpoint.with_name(checkpoint.name + ".tmp")
                 partial.write_text(json.dumps(state), encoding="utf-8")
@@ -218,17 +270,19 @@ def run_batch(
                     raise _Stop
 
             chunks = _partitions(stream, done, partition)
+            options: dict[str, Any] = {
+                "packs": packs,
+                "pack": pack,
+                "as_of": as_of_text,
+                "records": rec_tmp is not None,
+            }
             if pool is None:
                 for chunk in chunks:
-                    write(predict_partition(chunk, packs=packs, pack=pack, as_of=as_of_text))
+                    write(predict_lines(chunk, **options))
             else:
-                pending: deque[Future[list[tuple[int, bool, str]]]] = deque()
+                pending: deque[Future[list[LineResult]]] = deque()
                 for chunk in chunks:
-                    pending.append(
-                        pool.submit(
-                            predict_partition, chunk, packs=packs, pack=pack, as_of=as_of_text
-                        )
-                    )
+                    pending.append(pool.submit(predict_lines, chunk, **options))
                     if len(pending) >= workers * 3:
                         write(pending.popleft().result())
                 while pending:
@@ -242,5 +296,7 @@ def run_batch(
             stream.close()
     os.replace(out_tmp, out_path)
     os.replace(err_tmp, err_path)
+    if rec_path is not None and rec_tmp is not None:
+        os.replace(rec_tmp, rec_path)
     checkpoint.unlink(missing_ok=True)
     return BatchSummary(done, predictions, errors, resumed, out_path, err_path)

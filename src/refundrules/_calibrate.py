@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -307,7 +307,9 @@ def predict_outcome(pack: PackUnderCalibration, outcome: LoadedOutcome) -> Calib
     )
 
 
-def calibrate(pack: PackUnderCalibration) -> CalibrationReport:
+def calibrate(
+    pack: PackUnderCalibration, *, progress: Callable[[int], object] | None = None
+) -> CalibrationReport:
     """Measure ``pack`` against its published outcomes (``outcomes/*.yaml``).
 
     >>> from refundrules import load_rule_pack
@@ -315,7 +317,11 @@ def calibrate(pack: PackUnderCalibration) -> CalibrationReport:
     >>> report.tuning.total > 0 and report.held_aside.total > 0
     True
     """
-    results = [predict_outcome(pack, outcome) for outcome in pack.outcomes]
+    results = []
+    for outcome in pack.outcomes:
+        results.append(predict_outcome(pack, outcome))
+        if progress is not None:
+            progress(1)
     tuning = tuple(result for result in results if not result.outcome.record.holdout)
     held = tuple(result for result in results if result.outcome.record.holdout)
     floors = pack.manifest.calibration

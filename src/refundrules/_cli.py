@@ -12,13 +12,16 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refundrules import (
     _cli_batch,
+    _cli_completion,
     _cli_explain,
     _cli_graph,
+    _cli_replay,
     _cli_serve,
     _cli_timeline,
     _cli_what_if,
@@ -26,14 +29,18 @@ from refundrules import (
 from refundrules._case_file import load_case
 from refundrules._cli_case import AS_OF_FILE, case_pack_as_of, example_as_of, parse_as_of
 from refundrules._compare import compare_platforms, render_comparison
+from refundrules._hypothesis_home import hypothesis_home
 from refundrules._i18n import choose_language, print_json, safe_print
-from refundrules._loader import bundled_examples_root, bundled_pack_names
+from refundrules._installed import installed_packs
+from refundrules._loader import bundled_examples_root
+from refundrules._progress import progress_bar
+from refundrules._records import append_record
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._schema import SCHEMA_KINDS, json_schema
 from refundrules.exceptions import CaseError, EvaluationError, MissingExtraError, RulePackError
 
 if TYPE_CHECKING:
-    from refundrules.authoring import SideSummary
+    from refundrules.authoring import PackTestResult, PropertyResult, SideSummary
 
 __all__ = ["EXIT_BAD_CASE", "EXIT_BAD_PACK", "EXIT_CHECK_FAILED", "EXIT_EVALUATION", "main"]
 
@@ -53,6 +60,8 @@ def _command_predict(args: argparse.Namespace) -> int:
     prediction = pack.predict(
         case, as_of, version=args.pack_version, recommend=True, language=language
     )
+    if args.records:
+        append_record(args.records, prediction, case)
     if args.format == "json":
         print_json(prediction.model_dump_json(indent=2))
     else:
@@ -69,7 +78,7 @@ def _predict_on_every_platform(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     case = load_case(args.case_file)
     as_of = args.as_of if args.as_of is not None else example_as_of(args.case_file)
-    packs = [load_rule_pack(name) for name in bundled_pack_names()]
+    packs = [load_rule_pack(name) for name in installed_packs()]
     comparison = compare_platforms(case, parse_as_of(as_of), packs)
     if args.format == "json":
         print_json(comparison.model_dump_json(indent=2))
@@ -97,15 +106,57 @@ def _describe(pack: RulePack) -> str:
 
 
 def _command_validate(args: argparse.Namespace) -> int:
-    pack = load_rule_pack(args.pack)
-    safe_print(f"ok: {_describe(pack)}")
+    if args.format == "text":
+        safe_print(f"ok: {_describe(load_rule_pack(args.pack))}")
+        return EXIT_OK
+    try:
+        pack = load_rule_pack(args.pack)
+    except RulePackError as exc:
+        problem = {
+            "message": exc.message,
+            "path": exc.path,
+            "line": exc.line,
+            "rule_id": exc.rule_id,
+            "field": exc.field,
+            "hint": exc.hint,
+        }
+        print(json.dumps({"ok": False, "error": problem}, indent=2, ensure_ascii=False))
+        return EXIT_BAD_PACK
+    report = {
+        "ok": True,
+        "id": pack.id,
+        "platform": pack.platform,
+        "tests": len(pack.tests),
+        "properties": len(pack.properties),
+        "versions": [version.ref.model_dump(mode="json") for version in pack.versions],
+    }
+    print(json.dumps(report, indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
 def _command_packs(args: argparse.Namespace) -> int:
-    for name in bundled_pack_names():
-        safe_print(_describe(load_rule_pack(name)))
-    return EXIT_OK
+    listed: list[dict[str, object]] = []
+    code = EXIT_OK
+    for name, installed in installed_packs().items():
+        entry: dict[str, object] = {"name": name, "source": installed.source}
+        try:
+            pack = load_rule_pack(name)
+        except RulePackError as exc:
+            entry["error"] = str(exc)
+            code = EXIT_BAD_PACK
+            if args.format == "text":
+                safe_print(f"{name}: cannot be loaded: {exc}\n  from: {installed.source}")
+        else:
+            entry["id"] = pack.id
+            entry["platform"] = pack.platform
+            entry["versions"] = [version.ref.model_dump(mode="json") for version in pack.versions]
+            if args.format == "text":
+                safe_print(f"{_describe(pack)}\n  from: {installed.source}")
+            pack.close()
+        listed.append(entry)
+    if args.format == "json":
+        print(json.dumps(listed, indent=2, ensure_ascii=False))
+    return code
 
 
 def _command_examples(args: argparse.Namespace) -> int:
@@ -116,6 +167,14 @@ def _command_examples(args: argparse.Namespace) -> int:
     files = sorted(path for path in root.iterdir() if path.suffix in (".yaml", ".json"))
     if args.folder is None:
         times = json.loads((root / AS_OF_FILE).read_text(encoding="utf-8"))
+        if args.format == "json":
+            listed = [
+                {"file": path.name, "as_of": times.get(path.name)}
+                for path in files
+                if path.name != AS_OF_FILE
+            ]
+            print(json.dumps(listed, indent=2))
+            return EXIT_OK
         for path in files:
             if path.name != AS_OF_FILE:
                 print(f"{path.name}  (as of {times.get(path.name, '?')})")
@@ -124,6 +183,10 @@ def _command_examples(args: argparse.Namespace) -> int:
     target.mkdir(parents=True, exist_ok=True)
     for path in files:
         shutil.copyfile(path, target / path.name)
+    if args.format == "json":
+        written = {"folder": str(target), "files": [path.name for path in files]}
+        print(json.dumps(written, indent=2))
+        return EXIT_OK
     print(
         f"wrote {len(files)} files to {target}; try: refundrules predict {target / files[0].name}"
     )
@@ -141,11 +204,14 @@ def _command_schema(args: argparse.Namespace) -> int:
 
 def _command_test(args: argparse.Namespace) -> int:
     from refundrules._pack_tests import untested_versions
-    from refundrules.authoring import check_pack_properties, run_pack_tests
+    from refundrules.authoring import run_pack_tests
 
     pack = load_rule_pack(args.pack)
-    results = run_pack_tests(pack)
+    with progress_bar("pack tests", len(pack.tests), unit="test") as advance:
+        results = run_pack_tests(pack, progress=advance)
     failed = [result for result in results if not result.passed]
+    if args.format == "json":
+        return _test_json(pack, results, args.examples)
     for result in failed:
         print(result.report())
     untested = untested_versions(pack)
@@ -154,9 +220,7 @@ def _command_test(args: argparse.Namespace) -> int:
     if args.verbose:
         for result in results:
             print(f"{'PASS' if result.passed else 'FAIL'} {result.name} ({result.location})")
-    properties = (
-        [] if args.examples == 0 else check_pack_properties(pack, max_examples=args.examples)
-    )
+    properties = _check_properties(pack, args.examples)
     broken = [result for result in properties if not result.passed]
     for checked in properties:
         if args.verbose or not checked.passed:
@@ -171,6 +235,45 @@ def _command_test(args: argparse.Namespace) -> int:
         f"{len(failed) + len(broken)} failed"
     )
     return EXIT_CHECK_FAILED if failed or broken or untested else EXIT_OK
+
+
+def _check_properties(pack: RulePack, examples: int) -> list[PropertyResult]:
+    from refundrules.authoring import check_pack_properties
+
+    if examples == 0:
+        return []
+    with progress_bar("properties", len(pack.properties) * examples) as advance:
+        return check_pack_properties(pack, max_examples=examples, progress=advance)
+
+
+def _test_json(pack: RulePack, results: list[PackTestResult], examples: int) -> int:
+    from refundrules._pack_tests import untested_versions
+
+    untested = list(untested_versions(pack))
+    properties = _check_properties(pack, examples)
+    failed = [result for result in results if not result.passed]
+    broken = [result for result in properties if not result.passed]
+    passed = not (failed or broken or untested)
+    report = {
+        "pack": pack.id,
+        "passed": passed,
+        "tests": {"passed": len(results) - len(failed), "failed": len(failed)},
+        "properties": {
+            "examples": examples,
+            "held": len(properties) - len(broken),
+            "failed": len(broken),
+        },
+        "untested_versions": untested,
+        "failures": [
+            {"name": result.name, "location": result.location, "mismatches": result.mismatches}
+            for result in failed
+        ],
+        "broken_properties": [
+            {"name": result.name, "report": result.report()} for result in broken
+        ],
+    }
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return EXIT_OK if passed else EXIT_CHECK_FAILED
 
 
 def _side_text(label: str, side: SideSummary) -> list[str]:
@@ -200,9 +303,15 @@ def _command_diff(args: argparse.Namespace) -> int:
 
     old, new = _pack_or_version(args.old_pack), _pack_or_version(args.new_pack)
     replay = load_replay(args.replay) if args.replay else []
-    diff = compare_rule_packs(
-        old, new, examples=args.examples, replay=replay, allow=args.allow or ()
-    )
+    with progress_bar("diff", args.examples + len(replay)) as advance:
+        diff = compare_rule_packs(
+            old,
+            new,
+            examples=args.examples,
+            replay=replay,
+            allow=args.allow or (),
+            progress=advance,
+        )
     if args.format == "json":
         print(diff.model_dump_json(indent=2))
         return EXIT_CHECK_FAILED if diff.disallowed else EXIT_OK
@@ -238,7 +347,10 @@ def _command_coverage(args: argparse.Namespace) -> int:
     from refundrules.authoring import measure_coverage
 
     pack = load_rule_pack(args.pack)
-    report = measure_coverage(pack, examples=args.examples, search=args.search)
+    with progress_bar("coverage", args.examples) as advance:
+        report = measure_coverage(
+            pack, examples=args.examples, search=args.search, progress=advance
+        )
     if args.format == "json":
         print(report.model_dump_json(indent=2))
         return EXIT_CHECK_FAILED if report.unexplained else EXIT_OK
@@ -263,7 +375,9 @@ def _command_coverage(args: argparse.Namespace) -> int:
 def _command_calibrate(args: argparse.Namespace) -> int:
     from refundrules._calibrate import calibrate
 
-    report = calibrate(load_rule_pack(args.pack))
+    pack = load_rule_pack(args.pack)
+    with progress_bar("calibrate", len(pack.outcomes), unit="record") as advance:
+        report = calibrate(pack, progress=advance)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -311,13 +425,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("zh", "en"), default=None, help="language (default: the pack's first)"
     )
     predict.add_argument("--format", choices=("text", "json"), default="text")
+    predict.add_argument(
+        "--records", metavar="PATH", help="append the decision record to this JSON Lines file"
+    )
     predict.set_defaults(handler=_command_predict)
 
     validate = commands.add_parser("validate", help="load and check a rule pack")
     validate.add_argument("pack", metavar="PACK", help="bundled pack name or pack folder")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
     validate.set_defaults(handler=_command_validate)
 
-    packs = commands.add_parser("packs", help="list the bundled rule packs")
+    packs = commands.add_parser(
+        "packs", help="list the installed rule packs (bundled, or from an entry point)"
+    )
+    packs.add_argument("--format", choices=("text", "json"), default="text")
     packs.set_defaults(handler=_command_packs)
 
     examples = commands.add_parser(
@@ -326,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     examples.add_argument(
         "folder", metavar="FOLDER", nargs="?", help="write the cases and their as_of.json here"
     )
+    examples.add_argument("--format", choices=("text", "json"), default="text")
     examples.set_defaults(handler=_command_examples)
 
     schema = commands.add_parser("schema", help="print a JSON Schema")
@@ -342,7 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="generated cases per declared property (0 skips properties; default 200)",
     )
-    test.set_defaults(handler=_command_test)
+    test.add_argument("--format", choices=("text", "json"), default="text")
+    test.set_defaults(handler=_command_test, uses_hypothesis=True)
 
     diff = commands.add_parser("diff", help="which disputes end differently under a new pack")
     diff.add_argument("old_pack", metavar="OLD_PACK")
@@ -362,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="an accepted transition (glob patterns; repeatable)",
     )
     diff.add_argument("--format", choices=("text", "json"), default="text")
-    diff.set_defaults(handler=_command_diff)
+    diff.set_defaults(handler=_command_diff, uses_hypothesis=True)
 
     coverage = commands.add_parser("coverage", help="rules that never fire or never decide")
     coverage.add_argument("pack", metavar="PACK")
@@ -377,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="targeted search budget per gap (default 300; 0 skips)",
     )
     coverage.add_argument("--format", choices=("text", "json"), default="text")
-    coverage.set_defaults(handler=_command_coverage)
+    coverage.set_defaults(handler=_command_coverage, uses_hypothesis=True)
 
     calibrate = commands.add_parser(
         "calibrate", help="accuracy against the pack's published outcomes"
@@ -391,13 +514,16 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_graph.register(commands)
     _cli_serve.register(commands)
     _cli_batch.register(commands)
+    _cli_replay.register(commands)
+    _cli_completion.register(commands, parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code: int = args.handler(args)
+        with hypothesis_home() if getattr(args, "uses_hypothesis", False) else nullcontext():
+            code: int = args.handler(args)
     except CaseError as exc:
         print(f"refundrules: {exc}", file=sys.stderr)
         return EXIT_BAD_CASE

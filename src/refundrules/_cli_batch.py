@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,15 @@ def register(commands: Any) -> None:
     batch.add_argument(
         "--resume", action="store_true", help="continue a killed run of the same files"
     )
+    batch.add_argument(
+        "--records", metavar="PATH", help="also write each prediction's decision record here"
+    )
+    batch.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: the counts on stdout too (the text summary goes to stderr either way)",
+    )
     batch.set_defaults(handler=_command_batch)
 
 
@@ -56,6 +66,7 @@ def _command_batch(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         resume=args.resume,
         progress=sys.stderr.isatty(),
+        records=args.records,
     )
     resumed = f" ({summary.resumed} from the earlier run)" if summary.resumed else ""
     print(
@@ -64,4 +75,16 @@ def _command_batch(args: argparse.Namespace) -> int:
         + ("" if summary.reconciles else " — COUNTS DO NOT RECONCILE"),
         file=sys.stderr,
     )
+    if args.format == "json":
+        counts = {
+            "lines": summary.lines,
+            "predictions": summary.predictions,
+            "errors": summary.errors,
+            "resumed": summary.resumed,
+            "reconciles": summary.reconciles,
+            "output": str(summary.output),
+            "error_file": str(summary.error_file),
+            "records": args.records,
+        }
+        print(json.dumps(counts, indent=2))
     return 0 if summary.reconciles else 1

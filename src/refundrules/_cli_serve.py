@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from contextlib import ExitStack
 from typing import Any
 
 __all__ = ["register"]
@@ -28,6 +29,16 @@ def register(commands: Any) -> None:
         metavar="BYTES",
         help="refuse request bodies larger than this (413; default 1000000)",
     )
+    serve.add_argument(
+        "--records",
+        metavar="PATH",
+        help="append each prediction's decision record to this JSON Lines file",
+    )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload a pack when its files change (a broken change keeps the old pack)",
+    )
     serve.set_defaults(handler=_command_serve)
 
 
@@ -37,16 +48,21 @@ def _command_serve(args: argparse.Namespace) -> int:
     require_module("refundrules serve", module="uvicorn", extra="server")
     import uvicorn
 
+    from refundrules._records import DecisionLog
     from refundrules._server import LOGGER, JsonLogFormatter, create_app
     from refundrules._service import Engine
+    from refundrules._watch import LOGGER as ENGINE_LOGGER
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter())
-    logger = logging.getLogger(LOGGER)
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    with Engine(args.pack) as engine:
+    for name in (ENGINE_LOGGER, LOGGER):  # the watcher's reloads are logged by the engine's
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    with ExitStack() as stack:
+        records = stack.enter_context(DecisionLog(args.records)) if args.records else None
+        engine = stack.enter_context(Engine(args.pack, records=records, watch=args.watch))
         logger.info(
             "serving",
             extra={

@@ -61,9 +61,9 @@ class PlatformComparison(BaseModel):
 
 
 def _installed_packs() -> list[RulePack]:
-    from refundrules._loader import bundled_pack_names
+    from refundrules._installed import installed_packs
 
-    return [load_rule_pack(name) for name in bundled_pack_names()]
+    return [load_rule_pack(name) for name in installed_packs()]
 
 
 def _answer(pack: RulePack, case: Case, as_of: datetime) -> PlatformAnswer:
@@ -85,7 +85,7 @@ def _answer(pack: RulePack, case: Case, as_of: datetime) -> PlatformAnswer:
 def compare_platforms(
     case: Case, as_of: datetime | None = None, packs: Iterable[RulePack] | None = None
 ) -> PlatformComparison:
-    """Predict ``case`` under each of ``packs`` (default: every bundled pack) at ``as_of``
+    """Predict ``case`` under each of ``packs`` (default: every installed pack, bundled or from an entry point) at ``as_of``
     (default: now), each under the version in force on the request date.
     """
     moment = datetime.now(UTC) if as_of is None else as_of

@@ -5,7 +5,7 @@ stages and resolutions are never reached — over the pack's own tests and over 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from random import Random
 
 from hypothesis import HealthCheck, Phase, find, given, seed, settings, target
@@ -104,7 +104,13 @@ def _tally(pack: RulePack, source: str, predictions: Iterable[Prediction]) -> So
     )
 
 
-def measure_coverage(pack: RulePack, *, examples: int = 500, search: int = 300) -> CoverageReport:
+def measure_coverage(
+    pack: RulePack,
+    *,
+    examples: int = 500,
+    search: int = 300,
+    progress: Callable[[int], object] | None = None,
+) -> CoverageReport:
     """Coverage over the pack's tests and over ``examples`` generated cases (reproducible).
 
     For each rule the generated cases never fire (or never let decide), a targeted Hypothesis
@@ -126,6 +132,8 @@ def measure_coverage(pack: RulePack, *, examples: int = 500, search: int = 300) 
         @given(evaluations(pack))
         def explore(evaluation: Evaluation) -> None:
             generated.append(pack.predict(*evaluation))
+            if progress is not None:
+                progress(1)
 
         explore()
         sources.append(_tally(pack, "generated cases", generated))

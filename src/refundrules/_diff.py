@@ -16,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -192,6 +192,7 @@ def compare_rule_packs(
     replay: Sequence[Evaluation] = (),
     allow: Sequence[str] = (),
     shrink: bool = True,
+    progress: Callable[[int], object] | None = None,
 ) -> PackDiff:
     """Evaluate ``old`` and ``new`` on the same cases and report every transition.
 
@@ -246,6 +247,8 @@ def compare_rule_packs(
         if wanted is None:
             generated += 1
             record(evaluation, from_replay=False)
+            if progress is not None:
+                progress(1)
         elif label_of(evaluation) == wanted:
             raise _Found(evaluation)
 
@@ -253,6 +256,8 @@ def compare_rule_packs(
         probe()
     for evaluation in replay:
         record(evaluation, from_replay=True)
+        if progress is not None:
+            progress(1)
 
     reports = []
     for label in sorted(counts, key=lambda key: (-counts[key], key)):

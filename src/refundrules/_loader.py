@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from refundrules._case import Case, case_error_from
 from refundrules._conditions import Condition, ConditionProblem, check_condition
 from refundrules._facts import FactSpec
+from refundrules._installed import installed_pack, installed_packs, looks_like_path
 from refundrules._pack_model import (
     TIME_UNITS,
     PackManifest,
@@ -156,15 +157,6 @@ class PackDefinition:
     versions: tuple[VersionDefinition, ...]
 
 
-def _bundled_root() -> Path | None:
-    installed = resources.files("refundrules") / "rules"
-    if installed.is_dir():
-        return Path(str(installed))
-    # An editable install or a source checkout: the packs live in the repository's rules/.
-    checkout = Path(__file__).resolve().parents[2] / "rules"
-    return checkout if checkout.is_dir() else None
-
-
 def bundled_examples_root() -> Path | None:
     """The example cases shipped with the package (the repository's examples/ in a checkout)."""
     installed = resources.files("refundrules") / "examples"
@@ -175,27 +167,35 @@ def bundled_examples_root() -> Path | None:
 
 
 def bundled_pack_names() -> list[str]:
-    root = _bundled_root()
-    if root is None:
-        return []
-    return sorted(child.name for child in root.iterdir() if (child / "pack.yaml").is_file())
+    """The names of the packs shipped with the library."""
+    return [name for name, pack in installed_packs().items() if pack.origin == "bundled"]
 
 
 def resolve_pack_path(name_or_path: str | Path) -> Path:
-    """A folder path as given, or the folder of a bundled pack by name."""
-    candidate = Path(name_or_path)
-    if candidate.is_dir():
-        return candidate
-    root = _bundled_root()
-    if isinstance(name_or_path, str) and root is not None and (root / name_or_path).is_dir():
-        return root / name_or_path
-    names = bundled_pack_names()
-    close = difflib.get_close_matches(str(name_or_path), names, n=1)
+    """The folder of a pack: a path as given, or an installed pack's folder by name.
+
+    A :class:`~pathlib.Path`, or a text that looks like a path (a separator, or a leading
+    ``.``), is a folder; any other text is an installed pack's name, even if a folder of that
+    name exists in the working directory (``./NAME`` reads that folder).
+    """
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or looks_like_path(text):
+        candidate = Path(name_or_path)
+        if candidate.is_dir():
+            return candidate
+        raise RulePackError(f"no rule pack folder {text!r}", path=text)
+    found = installed_pack(text)
+    if found is not None:
+        return found.root()
+    names = sorted(installed_packs())
+    close = difflib.get_close_matches(text, names, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else None
+    if Path(text).is_dir():
+        hint = f"a folder {text!r} is in the working directory; to use it, write ./{text}"
     raise RulePackError(
-        f"no rule pack folder or bundled pack named {str(name_or_path)!r} "
-        f"(bundled: {', '.join(names) or 'none'})",
-        path=str(name_or_path),
-        hint=f"did you mean {close[0]!r}?" if close else None,
+        f"no installed rule pack named {text!r} (installed: {', '.join(names) or 'none'})",
+        path=text,
+        hint=hint,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -170,9 +171,16 @@ def run_pack_test(pack: RulePack, test: LoadedTest) -> PackTestResult:
     return PackTestResult(test, prediction, tuple(check_expectations(test, prediction)))
 
 
-def run_pack_tests(pack: RulePack) -> list[PackTestResult]:
+def run_pack_tests(
+    pack: RulePack, *, progress: Callable[[int], object] | None = None
+) -> list[PackTestResult]:
     """Run every test the pack ships, in file order."""
-    return [run_pack_test(pack, test) for test in pack.tests]
+    results = []
+    for test in pack.tests:
+        results.append(run_pack_test(pack, test))
+        if progress is not None:
+            progress(1)
+    return results
 
 
 def untested_versions(pack: RulePack) -> list[str]:

@@ -6,6 +6,7 @@ case it could reach that still breaks the property.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,7 +124,11 @@ def _transition_problem(
 
 
 def check_property(
-    pack: RulePack, prop: CheckedProperty, *, max_examples: int = 200
+    pack: RulePack,
+    prop: CheckedProperty,
+    *,
+    max_examples: int = 200,
+    progress: Callable[[int], object] | None = None,
 ) -> PropertyResult:
     """Check one declared property on ``max_examples`` generated cases (reproducibly)."""
     counted = {"examples": 0}
@@ -139,6 +144,8 @@ def check_property(
     )
     @given(evaluations(pack, **prop.spec.given))
     def run(evaluation: tuple[Case, datetime]) -> None:
+        if progress is not None:
+            progress(1)
         case, as_of = evaluation
         version = pack.version_for(case)
         if prop.spec.versions and version.version not in prop.spec.versions:
@@ -165,6 +172,14 @@ def check_property(
     return PropertyResult(prop, counted["examples"], None)
 
 
-def check_pack_properties(pack: RulePack, *, max_examples: int = 200) -> list[PropertyResult]:
-    """Check every property the pack declares."""
-    return [check_property(pack, prop, max_examples=max_examples) for prop in pack.properties]
+def check_pack_properties(
+    pack: RulePack,
+    *,
+    max_examples: int = 200,
+    progress: Callable[[int], object] | None = None,
+) -> list[PropertyResult]:
+    """Check every property the pack declares (``progress(1)`` after each generated case)."""
+    return [
+        check_property(pack, prop, max_examples=max_examples, progress=progress)
+        for prop in pack.properties
+    ]

@@ -1,7 +1,8 @@
 """The installed rule packs and their platform profiles.
 
 Installed packs are the ones bundled with the library (``rules/`` in the wheel or the
-checkout). A case names its platform; :func:`installed_profiles` is how the case model finds
+checkout) and those other distributions install through the ``refundrules.packs`` entry point
+(:mod:`refundrules._installed`). A case names its platform; :func:`installed_profiles` is how the case model finds
 that platform's profile to check the case against.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 
-from refundrules._loader import bundled_pack_names, read_profile, resolve_pack_path
+from refundrules._installed import installed_packs
+from refundrules._loader import read_profile
 from refundrules._profile import PlatformProfile
 
 __all__ = ["installed_profiles"]
@@ -20,7 +22,7 @@ __all__ = ["installed_profiles"]
 def installed_profiles() -> Mapping[str, PlatformProfile]:
     """The profile of every installed pack, by platform (read once per process)."""
     profiles: dict[str, PlatformProfile] = {}
-    for name in bundled_pack_names():
-        profile = read_profile(resolve_pack_path(name))
+    for pack in installed_packs().values():
+        profile = read_profile(pack.root())
         profiles[profile.platform] = profile
     return profiles

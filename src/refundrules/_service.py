@@ -5,6 +5,7 @@ family again from where it came from, builds its rulesets, and only then swaps i
 lock: a prediction that already holds the old pack finishes on it, every later one uses the
 new one, and the old pack is closed (its durable rulesets freed) when its last prediction
 returns. A reload that fails keeps the old pack and raises :class:`ReloadError` saying why.
+``watch=True`` (or :meth:`Engine.watch`) reloads a pack when its files change.
 
 >>> engine = Engine(["pinduoduo"])  # doctest: +SKIP
 >>> engine.reload("pinduoduo").generation  # doctest: +SKIP
@@ -24,10 +25,19 @@ from pydantic import BaseModel, ConfigDict
 
 from refundrules._case import Case
 from refundrules._case_file import load_case
-from refundrules._loader import bundled_pack_names
+from refundrules._installed import installed_packs
+from refundrules._loader import resolve_pack_path
 from refundrules._prediction import PackRef, Prediction
+from refundrules._records import DecisionLog, DecisionRecord
 from refundrules._rulepack import RulePack, load_rule_pack
-from refundrules.exceptions import CaseError, RefundRulesError, ReloadError, UnknownPackError
+from refundrules._watch import PackWatcher
+from refundrules.exceptions import (
+    CaseError,
+    RefundRulesError,
+    ReloadError,
+    RulePackError,
+    UnknownPackError,
+)
 
 __all__ = ["Engine", "PackInfo", "ReloadResult"]
 
@@ -93,18 +103,29 @@ def _built(source: str | Path) -> RulePack:
 class Engine:
     """The pack families a long-running process predicts with, each reloadable in place.
 
-    ``Engine()`` holds every bundled family; ``Engine(["pinduoduo", "path/to/pack"])`` the
+    ``Engine()`` holds every installed family (bundled or from an entry point); ``Engine(["pinduoduo", "path/to/pack"])`` the
     ones named (a bundled name or a folder). Thread-safe: ``predict``, ``reload`` and
     ``packs`` may be called from any thread at once. ``close()`` (or leaving a ``with`` block)
-    frees every pack.
+    frees every pack. With ``records=DecisionLog(path)`` every prediction also appends its
+    :class:`DecisionRecord` to that file (the caller closes the log).
     """
 
-    def __init__(self, packs: Iterable[str | Path] | None = None) -> None:
+    def __init__(
+        self,
+        packs: Iterable[str | Path] | None = None,
+        *,
+        records: DecisionLog | None = None,
+        watch: bool = False,
+        watch_interval: float = 1.0,
+    ) -> None:
+        self._records = records
+        self._watcher: PackWatcher | None = None
+        self._last: dict[str, ReloadResult | ReloadError] = {}
         self._lock = threading.Lock()
         self._reloading = threading.Lock()  # one reload at a time; predictions never wait on it
         self._slots: dict[str, _Slot] = {}
         self._closed = False
-        sources = list(packs) if packs is not None else list(bundled_pack_names())
+        sources = list(packs) if packs is not None else list(installed_packs())
         with ExitStack() as on_failure:  # frees what was built unless every pack loaded
             on_failure.callback(self.close)
             for source in sources:
@@ -114,6 +135,8 @@ class Engine:
                     raise RefundRulesError(f"two packs have the id {pack.id!r}")
                 self._slots[pack.id] = _Slot(pack, source, 1)
             on_failure.pop_all()
+        if watch:
+            self.watch(watch_interval)
 
     # --- what it holds ---------------------------------------------------------------------
     def packs(self) -> tuple[PackInfo, ...]:
@@ -187,11 +210,26 @@ class Engine:
     ) -> Prediction:
         """Predict a case (a :class:`Case` or a mapping, checked against the pack's profile)
         with the current pack of its platform (or ``pack``); see :meth:`RulePack.predict`."""
+        return self.predict_case(case, as_of, pack=pack, version=version)[1]
+
+    def predict_case(
+        self,
+        case: Case | Mapping[str, Any],
+        as_of: datetime | None = None,
+        *,
+        pack: str | None = None,
+        version: str | None = None,
+    ) -> tuple[Case, Prediction]:
+        """:meth:`predict`, also giving the case as checked against the predicting pack (what a
+        :class:`DecisionRecord` is made from). Writes the record if the engine has a log."""
         data = case.model_dump(mode="json") if isinstance(case, Case) else case
         pack_id = self.resolve(data, pack)
         with self.lease(pack_id) as family:
             checked = case if isinstance(case, Case) else load_case(case, profile=family.profile)
-            return family.predict(checked, as_of, version=version)
+            prediction = family.predict(checked, as_of, version=version)
+        if self._records is not None:
+            self._records.write(DecisionRecord.from_prediction(prediction, checked))
+        return checked, prediction
 
     # --- reloading -------------------------------------------------------------------------
     def reload(self, pack_id: str) -> ReloadResult:
@@ -210,7 +248,10 @@ class Engine:
                     raise RefundRulesError(f"the folder now holds pack {pack.id!r}")
             except Exception as exc:
                 kept = old.info.versions[-1].content_hash[:16]
-                raise ReloadError(pack_id, exc, kept=kept) from exc
+                error = ReloadError(pack_id, exc, kept=kept)
+                with self._lock:
+                    self._last[pack_id] = error
+                raise error from exc
             new = _Slot(pack, old.source, old.info.generation + 1)
             with self._lock:
                 if self._closed:
@@ -223,11 +264,53 @@ class Engine:
                 old.pack.close()
         before = {ref.version: ref.content_hash for ref in old.info.versions}
         after = {ref.version: ref.content_hash for ref in new.info.versions}
-        return ReloadResult(id=pack_id, changed=before != after, before=old.info, after=new.info)
+        result = ReloadResult(id=pack_id, changed=before != after, before=old.info, after=new.info)
+        with self._lock:
+            self._last[pack_id] = result
+        return result
+
+    def last_reload(self, pack_id: str) -> ReloadResult | ReloadError | None:
+        """How the last reload of ``pack_id`` ended (by :meth:`reload` or the watcher): its
+        :class:`ReloadResult`, the :class:`ReloadError` that kept the old pack, or ``None``."""
+        with self._lock:
+            self._slot(pack_id)
+            return self._last.get(pack_id)
+
+    # --- watching ----------------------------------------------------------------------------
+    def watch(self, interval: float = 1.0) -> None:
+        """Reload a pack whenever its files change (checked every ``interval`` seconds, by a
+        thread that :meth:`close` stops). A reload that fails keeps the old pack, is logged
+        (logger ``refundrules.engine``) and is what :meth:`last_reload` returns."""
+        with self._lock:
+            if self._closed:
+                raise RefundRulesError("this engine was closed")
+            if self._watcher is not None:
+                return
+        self._watcher = PackWatcher(self._roots, self.reload, interval=interval)
+
+    @property
+    def watching(self) -> bool:
+        return self._watcher is not None and self._watcher.running
+
+    def _roots(self) -> dict[str, Path]:
+        with self._lock:
+            if self._closed:
+                raise RefundRulesError("this engine was closed")
+            sources = {pack_id: slot.source for pack_id, slot in self._slots.items()}
+        roots = {}
+        for pack_id, source in sources.items():
+            try:
+                roots[pack_id] = resolve_pack_path(source)
+            except RulePackError:  # gone: the next reload says why
+                roots[pack_id] = Path(source)
+        return roots
 
     # --- lifetime --------------------------------------------------------------------------
     def close(self) -> None:
-        """Free every pack (those in use when their last prediction returns)."""
+        """Stop watching and free every pack (those in use when their last prediction returns)."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
         with self._lock:
             self._closed = True
             slots = list(self._slots.values())
