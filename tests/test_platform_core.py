@@ -96,7 +96,8 @@ def test_a_platform_with_no_installed_pack_lists_the_installed_ones() -> None:
     assert info.value.field == "platform"
     shape_only = Case.model_validate(CLAIM)  # the shape is fine; the platform is unknown here
     assert shape_only.currency is None
-    assert "maple_market" in str(info.value) and "installed: pinduoduo" in str(info.value)
+    message = str(info.value)
+    assert "maple_market" in message and "installed: " in message and "pinduoduo" in message
 
 
 def test_each_platform_allows_only_its_own_events(maple: RulePack) -> None:
@@ -311,3 +312,32 @@ def test_versions_register_their_rulesets_only_when_first_used(tmp_path: Path) -
     with pytest.raises(refundrules.EngineError, match="closed"):
         first.predict(maple.load_case(CLAIM), at("2025-09-02T09:00:00-04:00"))
 
+
+
+def _maple_with_currencies(tmp_path: Path, currencies: str) -> Path:
+    folder = tmp_path / "maple"
+    shutil.copytree(FICTIONAL, folder)
+    profile = folder / "profile.yaml"
+    text = profile.read_text("utf-8").replace(
+        "defaults: {currency: USD,", f"defaults: {{currency: USD, currencies: {currencies},"
+    )
+    profile.write_text(text, "utf-8")
+    return folder
+
+
+def test_a_profile_may_accept_cases_in_several_currencies(tmp_path: Path) -> None:
+    maple = refundrules.load_rule_pack(_maple_with_currencies(tmp_path, "[USD, GBP]"))
+    data = copy.deepcopy(CLAIM)
+    data["order"]["currency"] = "GBP"
+    prediction = maple.predict(maple.load_case(data), at("2025-09-04T17:00:00-04:00"))
+    assert prediction.resolution.currency == "GBP"
+    assert prediction.resolution.refund_amount == 80
+    data["order"]["currency"] = "EUR"
+    with pytest.raises(CaseError) as info:
+        maple.predict(maple.load_case(data), at("2025-09-04T17:00:00-04:00"))
+    assert "amounts are in USD, GBP, the case is in EUR" in dict(info.value.errors)["order.currency"]
+
+
+def test_accepted_currencies_must_include_the_default(tmp_path: Path) -> None:
+    with pytest.raises(RulePackError, match="must include the default currency 'USD'"):
+        refundrules.load_rule_pack(_maple_with_currencies(tmp_path, "[GBP, EUR]"))

@@ -151,3 +151,13 @@ def test_coverage_flags_a_rule_that_cannot_fire(pack_copy: Path) -> None:
     report = measure_coverage(refundrules.load_rule_pack(pack_copy), examples=50, search=30)
     assert "buyer_cancelled_request" in report.sources[0].never_fired
     assert "buyer_cancelled_request" in report.unexplained
+
+
+def test_coverage_searches_for_a_consequence_rule_that_never_fires(pack_copy: Path) -> None:
+    rules = pack_copy / "rules" / "70_consequences.yaml"
+    edit(rules, "    when: {fact: dispute_recorded, eq: true}",
+         "    when: {all: [{fact: dispute_recorded, eq: true}, {fact: dispute_recorded, eq: false}]}")
+    report = measure_coverage(refundrules.load_rule_pack(pack_copy), examples=30, search=12)
+    (witness,) = [w for w in report.witnesses if w.rule_id == "dispute_rate_warning"]
+    assert not witness.found
+    assert "dispute_rate_warning" in report.unexplained

@@ -28,9 +28,12 @@ def test_the_wheel_carries_the_license(wheel: zipfile.ZipFile) -> None:
 
 
 def test_the_wheel_carries_every_example_and_its_as_of(wheel: zipfile.ZipFile) -> None:
-    shipped = {Path(name).name for name in wheel.namelist()
-               if name.startswith("refundrules/examples/")}
-    assert shipped == {path.name for path in (ROOT / "examples").iterdir()}
+    prefix = "refundrules/examples/"
+    shipped = {name.removeprefix(prefix) for name in wheel.namelist() if name.startswith(prefix)}
+    examples = ROOT / "examples"
+    assert shipped == {
+        path.relative_to(examples).as_posix() for path in examples.rglob("*") if path.is_file()
+    }
 
 
 def test_metadata_has_urls_and_hypothesis_only_as_an_extra(wheel: zipfile.ZipFile) -> None:

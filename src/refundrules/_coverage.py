@@ -144,8 +144,10 @@ def _search_witness(pack: RulePack, rule_id: str, budget: int) -> Witness:
 
     def hits(evaluation: Evaluation) -> bool:
         case, as_of = evaluation
-        facts = pack.facts(case, as_of)
-        target(closeness(rule.condition, facts), label=rule_id)
+        # Steer by the decision facts; a consequence rule reads facts known only after the
+        # decision, so its search is not steered.
+        if rule.spec.phase == "decision":
+            target(closeness(rule.condition, pack.facts(case, as_of)), label=rule_id)
         prediction = pack.predict(case, as_of)
         if rule_id not in prediction.fired_rules:
             return False

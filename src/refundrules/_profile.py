@@ -100,10 +100,27 @@ class _Spec(BaseModel):
 class ProfileDefaults(_Spec):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     """The currency of amounts when a case gives none (ISO 4217)."""
+    currencies: tuple[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], ...] = ()
+    """Every currency a case may be in, `currency` among them (default: `currency` only).
+    A pack's `currency` parameters are read as amounts in the case's currency."""
     timezone: str
     """The platform's timezone (IANA name); deadlines and report times are in it."""
     languages: tuple[Language, ...] = Field(min_length=1)
     """The languages titles and sentences are given in (the first is the default)."""
+
+    @property
+    def accepted_currencies(self) -> tuple[str, ...]:
+        """The currencies a case may be in."""
+        return self.currencies or (self.currency,)
+
+    @model_validator(mode="after")
+    def _check_currencies(self) -> ProfileDefaults:
+        if self.currencies and self.currency not in self.currencies:
+            raise ValueError(
+                f"currencies {list(self.currencies)} must include the default currency "
+                f"{self.currency!r}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_timezone(self) -> ProfileDefaults:

@@ -290,12 +290,13 @@ class PackVersion:
                 ]
             )
         problems = list(profile.case_problems(case))
-        currency = profile.defaults.currency
-        if case.currency is not None and case.currency != currency:
+        accepted = profile.defaults.accepted_currencies
+        if case.currency is not None and case.currency not in accepted:
             problems.append(
                 (
                     "order.currency",
-                    f"this pack's amounts are in {currency}, the case is in {case.currency}",
+                    f"this pack's amounts are in {', '.join(accepted)}, "
+                    f"the case is in {case.currency}",
                 )
             )
         if problems:
