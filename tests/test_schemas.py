@@ -21,7 +21,11 @@ from refundrules._schema import SCHEMA_KINDS, json_schema, schema_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"
-PACKS = (ROOT / "rules" / "pinduoduo", ROOT / "tests" / "packs" / "fictional_marketplace")
+PACKS = (
+    ROOT / "rules" / "pinduoduo",
+    ROOT / "rules" / "paypal",
+    ROOT / "tests" / "packs" / "fictional_marketplace",
+)
 
 
 def committed_text(kind: str) -> str:
@@ -66,7 +70,7 @@ def load(path: Path) -> Any:
 
 
 def shipped_files() -> list[tuple[str, Path]]:
-    found = [("case", path) for path in sorted((ROOT / "examples").glob("*.yaml"))]
+    found = [("case", path) for path in sorted((ROOT / "examples").rglob("*.yaml"))]
     for pack in PACKS:
         found += [("pack", pack / "pack.yaml"), ("profile", pack / "profile.yaml"),
                   ("parameters", pack / "parameters.yaml")]
