@@ -337,7 +337,3 @@ def test_a_profile_may_accept_cases_in_several_currencies(tmp_path: Path) -> Non
         maple.predict(maple.load_case(data), at("2025-09-04T17:00:00-04:00"))
     assert "amounts are in USD, GBP, the case is in EUR" in dict(info.value.errors)["order.currency"]
 
-
-def test_accepted_currencies_must_include_the_default(tmp_path: Path) -> None:
-    with pytest.raises(RulePackError, match="must include the default currency 'USD'"):
-        refundrules.load_rule_pack(_maple_with_currencies(tmp_path, "[GBP, EUR]"))

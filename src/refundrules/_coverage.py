@@ -141,12 +141,13 @@ def _search_witness(pack: RulePack, rule_id: str, budget: int) -> Witness:
     steering Hypothesis with how nearly the rule's condition holds."""
     rule = pack.rule(rule_id)
     must_decide = rule.spec.then.decides
+    # Closeness is measured on the decision facts; a consequence rule reads the outcome facts,
+    # which exist only inside a prediction, so its search is not steered.
+    steered = rule.spec.phase == "decision"
 
     def hits(evaluation: Evaluation) -> bool:
         case, as_of = evaluation
-        # Steer by the decision facts; a consequence rule reads facts known only after the
-        # decision, so its search is not steered.
-        if rule.spec.phase == "decision":
+        if steered:
             target(closeness(rule.condition, pack.facts(case, as_of)), label=rule_id)
         prediction = pack.predict(case, as_of)
         if rule_id not in prediction.fired_rules:

@@ -101,26 +101,13 @@ class ProfileDefaults(_Spec):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     """The currency of amounts when a case gives none (ISO 4217)."""
     currencies: tuple[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], ...] = ()
-    """Every currency a case may be in, `currency` among them (default: `currency` only).
-    A pack's `currency` parameters are read as amounts in the case's currency."""
+    """Other currencies a case may be in (a platform with sites in several currencies); a
+    currency parameter is then read in the case's currency.
+    """
     timezone: str
     """The platform's timezone (IANA name); deadlines and report times are in it."""
     languages: tuple[Language, ...] = Field(min_length=1)
     """The languages titles and sentences are given in (the first is the default)."""
-
-    @property
-    def accepted_currencies(self) -> tuple[str, ...]:
-        """The currencies a case may be in."""
-        return self.currencies or (self.currency,)
-
-    @model_validator(mode="after")
-    def _check_currencies(self) -> ProfileDefaults:
-        if self.currencies and self.currency not in self.currencies:
-            raise ValueError(
-                f"currencies {list(self.currencies)} must include the default currency "
-                f"{self.currency!r}"
-            )
-        return self
 
     @model_validator(mode="after")
     def _check_timezone(self) -> ProfileDefaults:
@@ -298,6 +285,12 @@ class PlatformProfile(_Spec):
     @property
     def default_currency(self) -> str:
         return self.defaults.currency
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        """Every currency a case may be in: the default first."""
+        extra = (code for code in self.defaults.currencies if code != self.defaults.currency)
+        return (self.defaults.currency, *extra)
 
     def terms(self, vocabulary: str) -> tuple[str, ...]:
         """The core values of ``vocabulary`` followed by this profile's extensions."""
@@ -503,7 +496,12 @@ class PlatformProfile(_Spec):
                 wanted = "text" if isinstance(declared, CaseValueInFact) else declared.type()
                 if found.type != wanted and not isinstance(declared, CasePresentFact):
                     yield (f"{declared.field!r} is a {found.type} field, not a {wanted}", key_path)
-                if found.type == "text" and not found.values and found.vocabulary is None:
+                if (
+                    found.type == "text"
+                    and not found.values
+                    and found.vocabulary is None
+                    and not isinstance(declared, CaseValueInFact)
+                ):
                     yield (
                         f"{declared.field!r} is free text, not a value out of a known set",
                         key_path,
@@ -512,7 +510,7 @@ class PlatformProfile(_Spec):
                     allowed = found.values or (
                         self.terms(found.vocabulary) if found.vocabulary else ()
                     )
-                    for value in declared.values:
+                    for value in declared.values if allowed else ():
                         if value not in allowed:
                             yield _unknown(f"value of {declared.field}", value, allowed, key_path)
                 if isinstance(declared, CasePresentFact) and not found.optional:

@@ -290,13 +290,13 @@ class PackVersion:
                 ]
             )
         problems = list(profile.case_problems(case))
-        accepted = profile.defaults.accepted_currencies
-        if case.currency is not None and case.currency not in accepted:
+        currencies = profile.currencies
+        if case.currency is not None and case.currency not in currencies:
+            names = ", ".join(currencies)
             problems.append(
                 (
                     "order.currency",
-                    f"this pack's amounts are in {', '.join(accepted)}, "
-                    f"the case is in {case.currency}",
+                    f"this pack's amounts are in {names}, the case is in {case.currency}",
                 )
             )
         if problems:
