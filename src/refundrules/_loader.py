@@ -345,15 +345,11 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
             _check_rule_references(spec, manifest, profile, parameters, doc, index)
             specs.append((spec, doc, index))
 
-    profile_data = profile.model_dump(mode="json", by_alias=True)
-    if not profile.defaults.currencies:
-        # A profile that accepts only its default currency hashes as before the field existed.
-        del profile_data["defaults"]["currencies"]
     shared = _SharedWork(
         base=_canonical(
             {
                 "family": {k: v for k, v in manifest_doc.data.items() if k != "versions"},
-                "profile": profile_data,
+                "profile": profile.model_dump(mode="json", by_alias=True),
             }
         )
     )
