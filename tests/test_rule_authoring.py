@@ -104,14 +104,20 @@ def test_shorter_window_diff_shows_minimal_examples(pack: RulePack, pack_copy: P
 
 
 def test_diff_cli_exit_code_follows_allow(
-    pack_copy: Path, capsys: pytest.CaptureFixture[str]
+    pack_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # A recorded dispute the shorter window changes (silent for 36 h), so the exit code does
+    # not hang on what the generator happens to reach in a few examples.
     shorter_window(pack_copy)
-    assert main(["diff", "pinduoduo", str(pack_copy), "--examples", "100"]) == 1
+    example = refundrules.load_case(ROOT / "examples" / "01_awaiting_seller.yaml")
+    record = {"case": example.model_dump(mode="json"), "as_of": "2025-03-05T21:00:00+08:00"}
+    replay_file = tmp_path / "cases.jsonl"
+    replay_file.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    diff = ["diff", "pinduoduo", str(pack_copy), "--examples", "20", "--replay", str(replay_file)]
+    assert main(diff) == 1
     out = capsys.readouterr().out
-    assert "smallest example (shrunk by Hypothesis)" in out and "  NO" in out
-    code = main(["diff", "pinduoduo", str(pack_copy), "--examples", "100",
-                 "--allow", "stage:*", "--allow", "points:*", "--allow", "*->*",
+    assert "not allowed" in out and "  NO" in out
+    code = main([*diff, "--allow", "stage:*", "--allow", "points:*", "--allow", "*->*",
                  "--format", "json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["changed"] > 0
@@ -153,11 +159,10 @@ def test_coverage_flags_a_rule_that_cannot_fire(pack_copy: Path) -> None:
     assert "buyer_cancelled_request" in report.unexplained
 
 
-def test_coverage_searches_for_a_consequence_rule_that_never_fires(pack_copy: Path) -> None:
-    rules = pack_copy / "rules" / "70_consequences.yaml"
-    edit(rules, "    when: {fact: dispute_recorded, eq: true}",
-         "    when: {all: [{fact: dispute_recorded, eq: true}, {fact: dispute_recorded, eq: false}]}")
-    report = measure_coverage(refundrules.load_rule_pack(pack_copy), examples=30, search=12)
-    (witness,) = [w for w in report.witnesses if w.rule_id == "dispute_rate_warning"]
-    assert not witness.found
-    assert "dispute_rate_warning" in report.unexplained
+def test_coverage_searches_a_consequence_rule_without_steering_on_decision_facts() -> None:
+    # A consequence rule reads metric facts that only exist after the decision; the witness
+    # search used to steer on the decision facts and failed with a KeyError.
+    fictional = refundrules.load_rule_pack(ROOT / "tests" / "packs" / "fictional_marketplace")
+    report = measure_coverage(fictional, examples=20, search=12)
+    searched = {witness.rule_id for witness in report.witnesses}
+    assert "below_defect_standard" in searched
