@@ -312,3 +312,28 @@ def test_versions_register_their_rulesets_only_when_first_used(tmp_path: Path) -
     with pytest.raises(refundrules.EngineError, match="closed"):
         first.predict(maple.load_case(CLAIM), at("2025-09-02T09:00:00-04:00"))
 
+
+
+def _maple_with_currencies(tmp_path: Path, currencies: str) -> Path:
+    folder = tmp_path / "maple"
+    shutil.copytree(FICTIONAL, folder)
+    profile = folder / "profile.yaml"
+    text = profile.read_text("utf-8").replace(
+        "defaults: {currency: USD,", f"defaults: {{currency: USD, currencies: {currencies},"
+    )
+    profile.write_text(text, "utf-8")
+    return folder
+
+
+def test_a_profile_may_accept_cases_in_several_currencies(tmp_path: Path) -> None:
+    maple = refundrules.load_rule_pack(_maple_with_currencies(tmp_path, "[USD, GBP]"))
+    data = copy.deepcopy(CLAIM)
+    data["order"]["currency"] = "GBP"
+    prediction = maple.predict(maple.load_case(data), at("2025-09-04T17:00:00-04:00"))
+    assert prediction.resolution.currency == "GBP"
+    assert prediction.resolution.refund_amount == 80
+    data["order"]["currency"] = "EUR"
+    with pytest.raises(CaseError) as info:
+        maple.predict(maple.load_case(data), at("2025-09-04T17:00:00-04:00"))
+    assert "amounts are in USD, GBP, the case is in EUR" in dict(info.value.errors)["order.currency"]
+

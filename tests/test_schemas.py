@@ -24,6 +24,7 @@ SCHEMAS = ROOT / "schemas"
 PACKS = (
     ROOT / "rules" / "pinduoduo",
     ROOT / "rules" / "ebay",
+    ROOT / "rules" / "paypal",
     ROOT / "tests" / "packs" / "fictional_marketplace",
 )
 
@@ -70,7 +71,7 @@ def load(path: Path) -> Any:
 
 
 def shipped_files() -> list[tuple[str, Path]]:
-    found = [("case", path) for path in sorted((ROOT / "examples").glob("*.yaml"))]
+    found = [("case", path) for path in sorted((ROOT / "examples").rglob("*.yaml"))]
     for pack in PACKS:
         found += [("pack", pack / "pack.yaml"), ("profile", pack / "profile.yaml"),
                   ("parameters", pack / "parameters.yaml")]
