@@ -227,7 +227,8 @@ _MANY_RULE = (
 
 
 def structural_mutants(root: Path, rng: random.Random, outside: Path) -> Iterator[Mutant]:
-    """Rearrangements of the pack folder at ``root``, each with whether it must load."""
+    """Rearrangements of the pack folder at ``root``, each with whether it must load; the
+    files links point to are written to ``outside``."""
     rule_files = sorted((root / "rules").glob("*.yaml"))
     chosen = rng.choice(rule_files)
     relative = f"rules/{chosen.name}"

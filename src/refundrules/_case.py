@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import datetime
@@ -570,6 +571,12 @@ def _all_field_names() -> list[str]:
     return sorted(names)
 
 
+# An unknown field's name is echoed only when it looks like one; a case error lists at most
+# this many problems.
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+MAX_PROBLEMS = 10
+
+
 def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseError:
     """Turn pydantic's error into a :class:`CaseError` with field paths and hints."""
     problems: list[tuple[str, str]] = []
@@ -587,10 +594,16 @@ def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseE
             message = message[len("Value error, ") :]
         if error["type"] == "extra_forbidden":
             name = str(error["loc"][-1])
-            close = difflib.get_close_matches(name, _all_field_names(), n=1)
-            message = f"unknown field {name!r}" + (
-                f" (did you mean {close[0]!r}?)" if close else ""
-            )
+            if not _FIELD_NAME.fullmatch(name):
+                # Not a field name anyone meant (a line of some other file read as a case,
+                # e.g. /etc/shadow): say so without echoing it.
+                path = _location(tuple(error["loc"][:-1]))
+                message = "an unknown field whose name is not shown (is this a case file?)"
+            else:
+                close = difflib.get_close_matches(name, _all_field_names(), n=1)
+                message = f"unknown field {name!r}" + (
+                    f" (did you mean {close[0]!r}?)" if close else ""
+                )
         elif error["type"] == "enum":
             allowed = [
                 part.strip().strip("'")
@@ -604,4 +617,7 @@ def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseE
         elif error["type"] == "timezone_aware":
             message = NAIVE_TIME
         problems.append((path, message))
+    if len(problems) > MAX_PROBLEMS:
+        hidden = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], ("", f"and {hidden} more problems")]
     return CaseError(problems, source=source)

@@ -29,6 +29,7 @@ from refundrules._loader import bundled_examples_root, bundled_pack_names
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._schema import SCHEMA_KINDS, json_schema
+from refundrules._terminal import printable, use_safe_streams
 from refundrules.exceptions import CaseError, EvaluationError, MissingExtraError, RulePackError
 
 if TYPE_CHECKING:
@@ -365,17 +366,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    use_safe_streams()
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
     except CaseError as exc:
-        print(f"refundrules: {exc}", file=sys.stderr)
+        print(f"refundrules: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_CASE
     except RulePackError as exc:
-        print(f"refundrules: invalid rule pack: {exc}", file=sys.stderr)
+        print(f"refundrules: invalid rule pack: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_PACK
     except EvaluationError as exc:
-        print(f"refundrules: evaluation failed: {exc}", file=sys.stderr)
+        print(f"refundrules: evaluation failed: {printable(str(exc))}", file=sys.stderr)
         return EXIT_EVALUATION
     except MissingExtraError as exc:
         print(f"refundrules: {exc}", file=sys.stderr)

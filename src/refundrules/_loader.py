@@ -246,13 +246,14 @@ def pack_file(root: Path, file: Path) -> Path:
     return file
 
 
-def _yaml_files(folder: Path, root: Path | None = None) -> list[Path]:
+def _yaml_files(folder: Path, root: Path | None = None, *, subfolders: bool = False) -> list[Path]:
     """The ``.yaml`` / ``.yml`` files directly in ``folder`` (a subfolder of the pack at
     ``root``, by default ``folder``'s parent), in name order.
 
-    Nothing that looks like a pack file is skipped silently: a subfolder, a name ending in
-    ``.YAML`` or ``.Yml``, or an entry that is not a regular file is an error, and so is a
-    file or folder that links outside the pack.
+    Nothing that looks like a pack file is skipped silently: a subfolder (unless
+    ``subfolders``: tests/ keeps case files in them), a name ending in ``.YAML`` or ``.Yml``,
+    or an entry that is not a regular file is an error, and so is a file or folder that links
+    outside the pack.
     """
     root = folder.parent if root is None else root
     if not folder.exists() and not folder.is_symlink():
@@ -266,6 +267,8 @@ def _yaml_files(folder: Path, root: Path | None = None) -> list[Path]:
             continue  # editor and system files (.DS_Store, .swp)
         suffix = entry.suffix
         if entry.is_dir() and not entry.is_symlink():
+            if subfolders:
+                continue
             raise RulePackError(
                 f"{folder.name}/ holds a subfolder {entry.name!r}; only the files directly in "
                 f"{folder.name}/ are read",
@@ -795,7 +798,7 @@ def read_tests(definition: PackDefinition) -> tuple[LoadedTest, ...]:
     context = {"profile": definition.profile}
     loaded: list[LoadedTest] = []
     names: set[str] = set()
-    for file in _yaml_files(root / "tests"):
+    for file in _yaml_files(root / "tests", subfolders=True):
         doc = load_yaml_file(file)
         tests_file = _validate(TestsFile, doc)
         for index, spec in enumerate(tests_file.tests):
