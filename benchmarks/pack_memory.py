@@ -1,8 +1,9 @@
 """Memory of rule packs that are built, used and dropped again, in one process.
 
-    .venv/bin/python benchmarks/pack_memory.py [CYCLES]
+    .venv/bin/python benchmarks/pack_memory.py [CYCLES] [RUNS]
 
-Three runs of CYCLES each (2,000 by default), printing the resident set size (Linux /proc)
+Three runs (RUNS, comma-separated, picks some: ``close,drop,failed``) of CYCLES each (2,000 by
+default), printing the resident set size (Linux /proc)
 after a warm-up and at every fifth of the run, and the growth per cycle:
 
 * ``close``: load the family, predict one case, ``close()``;
@@ -66,6 +67,7 @@ def measure(label: str, cycles: int, cycle: Callable[[], None]) -> float:
 
 def main() -> None:
     cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    runs = sys.argv[2].split(",") if len(sys.argv) > 2 else ["close", "drop", "failed"]
     case = refundrules.load_case(CASE)
     definition = read_pack("pinduoduo")  # the files are read once: the cycles build engines
 
@@ -93,13 +95,16 @@ def main() -> None:
         del pack
 
     print(f"after import: {rss_mib():.1f} MiB", flush=True)
-    measure("close", cycles, closed)
-    measure("drop", cycles, dropped)
-    _rulepack._Phase.engine = refuse_consequences  # type: ignore[method-assign]
-    try:
-        measure("failed", cycles, failed)
-    finally:
-        _rulepack._Phase.engine = real_engine  # type: ignore[method-assign]
+    if "close" in runs:
+        measure("close", cycles, closed)
+    if "drop" in runs:
+        measure("drop", cycles, dropped)
+    if "failed" in runs:
+        _rulepack._Phase.engine = refuse_consequences  # type: ignore[method-assign]
+        try:
+            measure("failed", cycles, failed)
+        finally:
+            _rulepack._Phase.engine = real_engine  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -234,7 +234,7 @@ def _rule_id_at(doc: YamlDocument, loc: tuple[str | int, ...]) -> str | None:
     return None
 
 
-def pack_file(root: Path, file: Path) -> Path:
+def _inside_pack(root: Path, file: Path) -> Path:
     """``file``, after checking that it lies inside the pack folder ``root`` once symlinks are
     resolved: a pack reads only its own files."""
     if not file.resolve().is_relative_to(root.resolve()):
@@ -258,7 +258,7 @@ def _yaml_files(folder: Path, root: Path | None = None, *, subfolders: bool = Fa
     root = folder.parent if root is None else root
     if not folder.exists() and not folder.is_symlink():
         return []
-    pack_file(root, folder)
+    _inside_pack(root, folder)
     if not folder.is_dir():
         raise RulePackError(f"{folder.name} must be a folder", path=str(folder))
     found: list[Path] = []
@@ -283,7 +283,7 @@ def _yaml_files(folder: Path, root: Path | None = None, *, subfolders: bool = Fa
                 path=str(entry),
                 hint=f"rename it to {entry.stem}.yaml",
             )
-        pack_file(root, entry)
+        _inside_pack(root, entry)
         if not entry.is_file():
             raise RulePackError(f"{entry.name} is not a regular file", path=str(entry))
         found.append(entry)
@@ -343,7 +343,7 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
     for required in (manifest_file, root / "profile.yaml", parameters_file):
         if not required.is_file():
             raise RulePackError(f"a rule pack needs {required.name}", path=str(required))
-        pack_file(root, required)
+        _inside_pack(root, required)
     rule_files = _yaml_files(root / "rules")
     if not rule_files:
         raise RulePackError(
@@ -555,7 +555,7 @@ def read_properties(definition: PackDefinition) -> tuple[CheckedProperty, ...]:
     file = definition.root / "properties.yaml"
     if not file.is_file():
         return ()
-    pack_file(definition.root, file)
+    _inside_pack(definition.root, file)
     doc = load_yaml_file(file)
     properties_file = _validate(PropertiesFile, doc)
     checked: list[CheckedProperty] = []

@@ -324,7 +324,10 @@ def read_text(file: Path) -> str:
     A FIFO, a device (``/dev/zero``) or a directory is refused without blocking, as is a file
     past the size limit; each raises :class:`OSError` (or :class:`UnicodeDecodeError`).
     """
-    descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    # Non-blocking, so opening a FIFO with no writer returns at once (and is then refused).
+    descriptor = os.open(
+        file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    )
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(file))
