@@ -76,7 +76,7 @@ def test_rule_files_give_the_data_and_lines_of_the_pure_python_loader(file: Path
 def test_safe_scalars_match_safe_load() -> None:
     text = (
         "day: 2024-01-01\nat: 2025-03-01T10:00:00+08:00\nint: 0x1f\nfloat: 1.5\n"
-        "exponent: 1.5e3\nbool: yes\nnull: ~\ntext: '48'\nbinary: !!binary aGk=\n"
+        "exponent: 1.5e3\nbool: yes\nnothing: ~\ntext: '48'\nbinary: !!binary aGk=\n"
     )
     data = load_yaml_document(text, "x.yaml").data
     assert data == yaml.safe_load(text)

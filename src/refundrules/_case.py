@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import datetime
@@ -21,8 +22,10 @@ from decimal import Decimal
 from typing import Annotated, Any, Protocol, Self
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -48,8 +51,53 @@ __all__ = [
     "StoreProfile",
 ]
 
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+# The years a case's times may fall in: wide enough for any real dispute, narrow enough that
+# a deadline or a business-day count from them never leaves Python's datetime range.
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+# Control characters (terminal escape sequences, NUL) and the bidirectional overrides that
+# disguise text on screen; line breaks and tabs stay allowed in free text.
+_HIDDEN = frozenset(
+    [chr(code) for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if chr(code) not in "\t\n\r"]
+    + [chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+)
+
+
+def check_moment(value: datetime) -> datetime:
+    """``value`` if it has a timezone and falls in FIRST_YEAR..LAST_YEAR; else ValueError."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(NAIVE_TIME)
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}, got {value.year}")
+    return value
+
+
+def _visible(value: str) -> str:
+    hidden = next((char for char in value if char in _HIDDEN), None)
+    if hidden is not None:
+        raise ValueError(
+            f"control character U+{ord(hidden):04X} is not allowed (terminal escape sequences "
+            "and direction overrides could disguise the text on screen)"
+        )
+    return value
+
+
+def _ascii_amount(value: Any) -> Any:
+    if isinstance(value, str) and not value.isascii():
+        raise ValueError(
+            "write amounts with the digits 0-9 and a '.' (full-width or other scripts' digits "
+            f"are not read): got {value[:40]!r}"
+        )
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
+Text = Annotated[str, AfterValidator(_visible)]
+Money = Annotated[
+    Decimal, Field(ge=0, max_digits=14, decimal_places=2), BeforeValidator(_ascii_amount)
+]
+PositiveMoney = Annotated[
+    Decimal, Field(gt=0, max_digits=14, decimal_places=2), BeforeValidator(_ascii_amount)
+]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 # Values of a vocabulary a platform profile may extend (reasons, event kinds, parties, …):
 # the case model checks their form, the profile checks that they exist on that platform.
@@ -68,7 +116,7 @@ class _Model(BaseModel):
 class Order(_Model):
     """The order the request is about. ``shipped_at`` is when the seller uploaded tracking."""
 
-    order_id: str = Field(min_length=1)
+    order_id: Text = Field(min_length=1)
     """The platform's order number, or any id of yours; it is only echoed back."""
     paid_amount: Money
     """What the buyer paid for the order, in `currency` (a decimal string, at most 2 decimals).
@@ -77,15 +125,15 @@ class Order(_Model):
     """ISO 4217 code of the amounts (CNY, USD, ...); the platform profile's default currency
     when absent.
     """
-    paid_at: AwareDatetime
+    paid_at: Moment
     """When the buyer paid, with a timezone (ISO 8601)."""
-    shipped_at: AwareDatetime | None = None
+    shipped_at: Moment | None = None
     """When the seller uploaded tracking (shipped); absent if the order has not shipped."""
-    delivered_at: AwareDatetime | None = None
+    delivered_at: Moment | None = None
     """When the carrier delivered or the buyer signed; needs `shipped_at` and a delivered or
     signed logistics status.
     """
-    goods_category: str = "general"
+    goods_category: Text = "general"
     """The kind of goods, as the platform's category names it (free text; `general` by
     default).
     """
@@ -132,7 +180,7 @@ class EarlierRequest(_Model):
     """The kind of the earlier request (`refund_only`, `return_and_refund`, `exchange`, ...)."""
     reason: Term
     """The reason the buyer gave then, from the platform's reasons."""
-    requested_at: AwareDatetime
+    requested_at: Moment
     """When the earlier request was made; between the payment and this request."""
     outcome: EarlierRequestOutcome
     """How the earlier request ended (`rejected`, `closed` or `cancelled`)."""
@@ -155,9 +203,9 @@ class RefundRequest(_Model):
     """
     amount: PositiveMoney
     """The refund asked for; at most the paid amount."""
-    requested_at: AwareDatetime
+    requested_at: Moment
     """When the buyer opened this request; every timeline event comes after it."""
-    description: str | None = None
+    description: Text | None = None
     """The buyer's own words, kept for the record (never read by a rule)."""
     compensation: CompensationClaim | None = None
     """Money claimed on top of (or instead of) the refund, such as a repair cost."""
@@ -172,7 +220,7 @@ class Event(_Model):
     (its profile's ``events``); the case checks them when it is validated.
     """
 
-    at: AwareDatetime
+    at: Moment
     """When it happened, with a timezone; after the request."""
     actor: Term
     """Who did it, from the platform's parties (`buyer`, `seller`, `platform`, `system`)."""
@@ -196,7 +244,7 @@ class Event(_Model):
     """The condition of goods sent back (`as_new`, `used`, `damaged`, `tags_removed`,
     `incomplete`).
     """
-    note: str | None = None
+    note: Text | None = None
     """Free text kept for the record (never read by a rule)."""
 
 
@@ -209,9 +257,9 @@ class Evidence(_Model):
     """What it is, from the platform's evidence kinds (`photo`, `unboxing_video`,
     `logistics_proof`, ...).
     """
-    submitted_at: AwareDatetime | None = None
+    submitted_at: Moment | None = None
     """When it was submitted to the platform; absent if it is held but not yet submitted."""
-    description: str | None = None
+    description: Text | None = None
     """Free text kept for the record (never read by a rule)."""
 
 
@@ -222,11 +270,11 @@ class Logistics(_Model):
     """Where the outbound parcel is (`not_shipped`, `in_transit`, `delivered`, `signed`,
     `lost`, `returned_to_sender`).
     """
-    carrier_pickup_at: AwareDatetime | None = None
+    carrier_pickup_at: Moment | None = None
     """The carrier's first scan, if any (tracking uploaded without one may count as a fake
     shipment).
     """
-    tracking_number: str | None = None
+    tracking_number: Text | None = None
     """The tracking number, kept for the record."""
     shared_with_other_orders: bool = False
     """The parcel signed for also carried other orders (signed-for tracking is then not
@@ -279,7 +327,7 @@ class Case(_Model):
     :class:`refundrules.CaseError` naming each bad field (``request.amount``, ``timeline[2].at``).
     """
 
-    case_id: str = "case"
+    case_id: Text = "case"
     """Your id for this dispute, echoed in every prediction."""
     platform: Term
     """The marketplace, which selects its rule pack and profile (`pinduoduo`, ...)."""
@@ -318,6 +366,11 @@ class Case(_Model):
     ) -> Self:
         # Case's own __init__ (which wraps pydantic's errors) makes pydantic validate through
         # it, and that drops ``context``; the context variable carries it across.
+        if isinstance(obj, Mapping):
+            # pydantic passes a mapping to Case.__init__ as keywords, which must be text.
+            odd = next((key for key in obj if not isinstance(key, str)), None)
+            if any(not isinstance(key, str) for key in obj):
+                raise CaseError([("", f"a field name must be text, got {odd!r}")])
         token = _CONTEXT.set(context)
         try:
             return super().model_validate(
@@ -518,6 +571,12 @@ def _all_field_names() -> list[str]:
     return sorted(names)
 
 
+# An unknown field's name is echoed only when it looks like one; a case error lists at most
+# this many problems.
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+MAX_PROBLEMS = 10
+
+
 def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseError:
     """Turn pydantic's error into a :class:`CaseError` with field paths and hints."""
     problems: list[tuple[str, str]] = []
@@ -535,10 +594,16 @@ def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseE
             message = message[len("Value error, ") :]
         if error["type"] == "extra_forbidden":
             name = str(error["loc"][-1])
-            close = difflib.get_close_matches(name, _all_field_names(), n=1)
-            message = f"unknown field {name!r}" + (
-                f" (did you mean {close[0]!r}?)" if close else ""
-            )
+            if not _FIELD_NAME.fullmatch(name):
+                # Not a field name anyone meant (a line of some other file read as a case,
+                # e.g. /etc/shadow): say so without echoing it.
+                path = _location(tuple(error["loc"][:-1]))
+                message = "an unknown field whose name is not shown (is this a case file?)"
+            else:
+                close = difflib.get_close_matches(name, _all_field_names(), n=1)
+                message = f"unknown field {name!r}" + (
+                    f" (did you mean {close[0]!r}?)" if close else ""
+                )
         elif error["type"] == "enum":
             allowed = [
                 part.strip().strip("'")
@@ -552,4 +617,7 @@ def case_error_from(exc: ValidationError, *, source: str | None = None) -> CaseE
         elif error["type"] == "timezone_aware":
             message = NAIVE_TIME
         problems.append((path, message))
+    if len(problems) > MAX_PROBLEMS:
+        hidden = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], ("", f"and {hidden} more problems")]
     return CaseError(problems, source=source)

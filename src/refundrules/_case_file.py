@@ -18,12 +18,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from refundrules._case import Case, PlatformRules
 from refundrules._registry import installed_profiles
-from refundrules._yaml import describe_yaml_error
-from refundrules.exceptions import CaseError
+from refundrules._yaml import load_yaml_document, read_text
+from refundrules.exceptions import CaseError, RulePackError
 
 __all__ = ["load_case"]
 
@@ -49,6 +47,57 @@ def _installed_profile(data: Mapping[str, Any], source: str | None) -> PlatformR
     )
 
 
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKeyError(key)
+        data[key] = value
+    return data
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"duplicate key {key!r}")
+
+
+def _read_case_file(path: Path, where: str) -> dict[str, Any]:
+    """The mapping in a JSON or YAML case file, read once under the pack files' limits: a
+    regular file of bounded size, YAML without duplicate keys, aliases bombs or deep nesting
+    (the same reader as pack files), JSON without duplicate keys."""
+    try:
+        text = read_text(path)
+    except OSError as exc:
+        raise CaseError(
+            [("", f"cannot read case file: {exc.strerror or exc}")], source=where
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise CaseError([("", "cannot read case file: not UTF-8 text")], source=where) from exc
+    data: Any
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text, object_pairs_hook=_refuse_duplicates)
+        except json.JSONDecodeError as exc:
+            raise CaseError(
+                [("", f"malformed JSON: {exc.msg}")], source=f"{where}:{exc.lineno}"
+            ) from exc
+        except _DuplicateKeyError as exc:
+            raise CaseError([("", f"malformed JSON: {exc}")], source=where) from exc
+        except (ValueError, RecursionError) as exc:  # past the integer-digit limit, too deep
+            raise CaseError([("", f"malformed JSON: {str(exc)[:200]}")], source=where) from exc
+    else:
+        try:
+            data = load_yaml_document(text, where).data
+        except RulePackError as exc:
+            at = where if exc.line is None else f"{where}:{exc.line}"
+            problem = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            raise CaseError([("", problem)], source=at) from exc
+    if not isinstance(data, dict):
+        raise CaseError([("", "a case file must hold a mapping")], source=where)
+    return data
+
+
 def load_case(
     source: str | Path | Mapping[str, Any], *, profile: PlatformRules | None = None
 ) -> Case:
@@ -64,23 +113,7 @@ def load_case(
     else:
         path = Path(source)
         where = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise CaseError([("", f"cannot read case file: {reason}")], source=where) from exc
-        try:
-            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        except json.JSONDecodeError as exc:
-            raise CaseError(
-                [("", f"malformed JSON: {exc.msg}")], source=f"{where}:{exc.lineno}"
-            ) from exc
-        except yaml.YAMLError as exc:
-            problem, line = describe_yaml_error(exc, text, yaml.SafeLoader)
-            at = where if line is None else f"{where}:{line}"
-            raise CaseError([("", f"malformed YAML: {problem}")], source=at) from exc
-        if not isinstance(data, dict):
-            raise CaseError([("", "a case file must hold a mapping")], source=where)
+        data = _read_case_file(path, where)
     rules = profile if profile is not None else _installed_profile(data, where)
     context = {"profile": rules} if rules is not None else None
     try:

@@ -37,6 +37,7 @@ from refundrules._progress import progress_bar
 from refundrules._records import append_record
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._schema import SCHEMA_KINDS, json_schema
+from refundrules._terminal import printable, use_safe_streams
 from refundrules.exceptions import CaseError, EvaluationError, MissingExtraError, RulePackError
 
 if TYPE_CHECKING:
@@ -107,10 +108,16 @@ def _describe(pack: RulePack) -> str:
 
 def _command_validate(args: argparse.Namespace) -> int:
     if args.format == "text":
-        safe_print(f"ok: {_describe(load_rule_pack(args.pack))}")
+        with load_rule_pack(args.pack) as pack:
+            # "ok" only for a pack that can predict: every version's rulesets are built once.
+            for version in pack.versions:
+                version.compile()
+            safe_print(f"ok: {_describe(pack)}")
         return EXIT_OK
     try:
         pack = load_rule_pack(args.pack)
+        for version in pack.versions:
+            version.compile()
     except RulePackError as exc:
         problem = {
             "message": exc.message,
@@ -130,6 +137,7 @@ def _command_validate(args: argparse.Namespace) -> int:
         "properties": len(pack.properties),
         "versions": [version.ref.model_dump(mode="json") for version in pack.versions],
     }
+    pack.close()
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return EXIT_OK
 
@@ -520,18 +528,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    use_safe_streams()
     args = build_parser().parse_args(argv)
     try:
         with hypothesis_home() if getattr(args, "uses_hypothesis", False) else nullcontext():
             code: int = args.handler(args)
     except CaseError as exc:
-        print(f"refundrules: {exc}", file=sys.stderr)
+        print(f"refundrules: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_CASE
     except RulePackError as exc:
-        print(f"refundrules: invalid rule pack: {exc}", file=sys.stderr)
+        print(f"refundrules: invalid rule pack: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_PACK
     except EvaluationError as exc:
-        print(f"refundrules: evaluation failed: {exc}", file=sys.stderr)
+        print(f"refundrules: evaluation failed: {printable(str(exc))}", file=sys.stderr)
         return EXIT_EVALUATION
     except MissingExtraError as exc:
         print(f"refundrules: {exc}", file=sys.stderr)

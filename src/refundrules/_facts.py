@@ -13,11 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from refundrules._case import Case
+from refundrules._case import Case, check_moment
 from refundrules._engine import engine_number
 from refundrules._fact_kinds import CaseAt
 from refundrules._fact_spec import FactSpec, FactValue
-from refundrules._messages import NAIVE_TIME
 from refundrules._vocabulary import LogisticsStatus
 from refundrules.exceptions import CaseError
 
@@ -33,8 +32,10 @@ __all__ = [
 
 
 def _check_as_of(case: Case, as_of: datetime) -> None:
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        raise CaseError([("as_of", NAIVE_TIME)])
+    try:
+        check_moment(as_of)
+    except ValueError as exc:
+        raise CaseError([("as_of", str(exc))]) from exc
     if as_of < case.request.requested_at:
         raise CaseError(
             [

@@ -234,10 +234,60 @@ def _rule_id_at(doc: YamlDocument, loc: tuple[str | int, ...]) -> str | None:
     return None
 
 
-def _yaml_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
+def _inside_pack(root: Path, file: Path) -> Path:
+    """``file``, after checking that it lies inside the pack folder ``root`` once symlinks are
+    resolved: a pack reads only its own files."""
+    if not file.resolve().is_relative_to(root.resolve()):
+        raise RulePackError(
+            f"{file.name} links outside the pack folder (to {file.resolve()})",
+            path=str(file),
+            hint="copy the file into the pack instead of linking to it",
+        )
+    return file
+
+
+def _yaml_files(folder: Path, root: Path | None = None, *, subfolders: bool = False) -> list[Path]:
+    """The ``.yaml`` / ``.yml`` files directly in ``folder`` (a subfolder of the pack at
+    ``root``, by default ``folder``'s parent), in name order.
+
+    Nothing that looks like a pack file is skipped silently: a subfolder (unless
+    ``subfolders``: tests/ keeps case files in them), a name ending in ``.YAML`` or ``.Yml``,
+    or an entry that is not a regular file is an error, and so is a file or folder that links
+    outside the pack.
+    """
+    root = folder.parent if root is None else root
+    if not folder.exists() and not folder.is_symlink():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    _inside_pack(root, folder)
+    if not folder.is_dir():
+        raise RulePackError(f"{folder.name} must be a folder", path=str(folder))
+    found: list[Path] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue  # editor and system files (.DS_Store, .swp)
+        suffix = entry.suffix
+        if entry.is_dir() and not entry.is_symlink():
+            if subfolders:
+                continue
+            raise RulePackError(
+                f"{folder.name}/ holds a subfolder {entry.name!r}; only the files directly in "
+                f"{folder.name}/ are read",
+                path=str(entry),
+                hint=f"move its files up into {folder.name}/",
+            )
+        if suffix.lower() not in (".yaml", ".yml"):
+            continue
+        if suffix not in (".yaml", ".yml"):
+            raise RulePackError(
+                f"{entry.name!r} would not be read: pack files end in lower-case .yaml or .yml",
+                path=str(entry),
+                hint=f"rename it to {entry.stem}.yaml",
+            )
+        _inside_pack(root, entry)
+        if not entry.is_file():
+            raise RulePackError(f"{entry.name} is not a regular file", path=str(entry))
+        found.append(entry)
+    return found
 
 
 def read_profile(root: Path) -> PlatformProfile:
@@ -293,6 +343,7 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
     for required in (manifest_file, root / "profile.yaml", parameters_file):
         if not required.is_file():
             raise RulePackError(f"a rule pack needs {required.name}", path=str(required))
+        _inside_pack(root, required)
     rule_files = _yaml_files(root / "rules")
     if not rule_files:
         raise RulePackError(
@@ -504,6 +555,7 @@ def read_properties(definition: PackDefinition) -> tuple[CheckedProperty, ...]:
     file = definition.root / "properties.yaml"
     if not file.is_file():
         return ()
+    _inside_pack(definition.root, file)
     doc = load_yaml_file(file)
     properties_file = _validate(PropertiesFile, doc)
     checked: list[CheckedProperty] = []
@@ -572,11 +624,40 @@ def _read_parameters(doc: YamlDocument, manifest: PackManifest) -> dict[str, Par
                 line=doc.line_of((*key_path, *loc)),
                 field=".".join(str(p) for p in (name, *loc)),
             ) from exc
+        _check_magnitude(name, parameter, doc, key_path)
         cited = [parameter.source, *(alt.source for alt in parameter.alternatives)]
         for source in cited:
             _check_source(source, manifest, doc, key_path)
         parameters[name] = parameter
     return parameters
+
+
+# The largest value a parameter may have, by unit: a deadline of a century (so no deadline
+# from a case's dates leaves Python's datetime range, and a business-day count stays short);
+# any other number well inside the range the engine compares exactly (below 1e16).
+_LARGEST = {"hours": 876_000.0, "days": 36_500.0, "business_days": 26_000.0}
+_LARGEST_NUMBER = 1e12
+
+
+def _check_magnitude(
+    name: str, parameter: Parameter, doc: YamlDocument, key_path: tuple[str | int, ...]
+) -> None:
+    largest = _LARGEST.get(parameter.unit, _LARGEST_NUMBER)
+    values: list[tuple[float, tuple[str | int, ...]]] = [(parameter.value, ("value",))]
+    values += [
+        (alt.value, ("alternatives", i, "value")) for i, alt in enumerate(parameter.alternatives)
+    ]
+    values += [
+        (change.value, ("changes", i, "value")) for i, change in enumerate(parameter.changes)
+    ]
+    for value, where in values:
+        if abs(value) > largest:
+            raise RulePackError(
+                f"{value:g} {parameter.unit} is out of range (at most {largest:g} either way)",
+                path=doc.path,
+                line=doc.line_of((*key_path, *where)),
+                field=".".join(str(part) for part in (name, *where)),
+            )
 
 
 def _check_source(
@@ -717,7 +798,7 @@ def read_tests(definition: PackDefinition) -> tuple[LoadedTest, ...]:
     context = {"profile": definition.profile}
     loaded: list[LoadedTest] = []
     names: set[str] = set()
-    for file in _yaml_files(root / "tests"):
+    for file in _yaml_files(root / "tests", subfolders=True):
         doc = load_yaml_file(file)
         tests_file = _validate(TestsFile, doc)
         for index, spec in enumerate(tests_file.tests):

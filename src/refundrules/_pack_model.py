@@ -145,8 +145,8 @@ class PackManifest(_Spec):
 class Alternative(_Spec):
     """Another value a parameter might have, with its source (generators test these too)."""
 
-    value: float
-    """The other value."""
+    value: float = Field(allow_inf_nan=False)
+    """The other value (finite)."""
     source: str
     """The key of the source that gives it (in `pack.yaml` `sources`)."""
     note: str | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -123,9 +124,14 @@ class _Engines:
     """A version's two phases registered in durable-rules (on the version's first use)."""
 
     def __init__(self, decision: _Phase, consequence: _Phase | None) -> None:
-        self.decision = decision.engine()
+        # A consequence phase that fails to register must not leave the decision phase's
+        # rulesets registered behind it.
+        with ExitStack() as cleanup:
+            self.decision = decision.engine()
+            cleanup.callback(self.decision.close)
+            self.consequence = consequence.engine() if consequence is not None else None
+            cleanup.pop_all()
         self.decision_fields = decision.fields
-        self.consequence = consequence.engine() if consequence is not None else None
         self.consequence_fields = consequence.fields if consequence is not None else frozenset()
 
     def close(self) -> None:

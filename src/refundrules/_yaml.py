@@ -11,6 +11,10 @@ and the line of every key path.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,7 @@ __all__ = [
     "describe_yaml_error",
     "load_yaml_document",
     "load_yaml_file",
+    "read_text",
 ]
 
 KeyPath = tuple[str | int, ...]
@@ -39,6 +44,12 @@ _LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # it: the line index below, validation, the JSON sent to the engine. Walking a node reached again
 # through an alias counts against this budget; a document without aliases never touches it.
 MAX_ALIASED_NODES = 100_000
+# Deeper than any pack or case needs (conditions nest about a dozen levels); the constructor
+# and the validators recurse, so a document nested thousands deep is refused here instead.
+MAX_DEPTH = 100
+# Reading stops past this size: a pack file or case is a few hundred kilobytes at most, and a
+# device such as /dev/zero never ends.
+MAX_FILE_BYTES = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,13 @@ def _index_lines(root: yaml.Node, path: str) -> dict[KeyPath, int]:
             enclosing.discard(id(step))
             continue
         node, key_path, line, siblings, blame, expansion = step
+        if len(key_path) > MAX_DEPTH:
+            raise RulePackError(
+                f"the data is nested more than {MAX_DEPTH} levels deep",
+                path=path,
+                line=line,
+                hint="flatten it; no rule pack or case needs such depth",
+            )
         if siblings is not None:
             if key_path[-1] in siblings:
                 raise RulePackError(f"duplicate key {key_path[-1]!r}", path=path, line=line)
@@ -114,6 +132,14 @@ def _index_lines(root: yaml.Node, path: str) -> dict[KeyPath, int]:
             children: list[_Step] = []
             for key, value in node.value:
                 key_line = key.start_mark.line + 1
+                if key.tag not in (_STR, _MERGE):
+                    shown = key.value if isinstance(key, yaml.ScalarNode) else "a collection"
+                    raise RulePackError(
+                        f"a key must be text, got {shown!r}",
+                        path=path,
+                        line=key_line,
+                        hint="quote it, or correct the key's name",
+                    )
                 child = (value, (*key_path, str(key.value)), key_line, seen, key_line, expansion)
                 children.append(child)
         elif isinstance(node, yaml.SequenceNode):
@@ -130,6 +156,7 @@ def _index_lines(root: yaml.Node, path: str) -> dict[KeyPath, int]:
 
 
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _PLAIN_SCALARS = frozenset(
@@ -166,6 +193,47 @@ def _plain(root: yaml.Node) -> bool:
         else:
             stack.extend(node.value)
     return True
+
+
+_BUILD_ERRORS = (ValueError, TypeError, KeyError, ArithmeticError)
+
+
+def _scalars(root: yaml.Node) -> Iterator[yaml.ScalarNode]:
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            yield node
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.extend((value, key))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+
+
+def _constructed(root: yaml.Node, loader: Any, path: str) -> Any:
+    """:func:`_construct`, with a value PyYAML cannot build (``!!float notafloat``, a date in
+    month 13 or year 0, an integer past Python's digit limit) refused at its line."""
+    try:
+        return _construct(root, loader)
+    except _BUILD_ERRORS as exc:
+        for node in _scalars(root):
+            constructor = loader.yaml_constructors.get(node.tag)
+            if constructor is None or node.tag == _STR:
+                continue
+            try:
+                constructor(loader, node)
+            except _BUILD_ERRORS:
+                tag = node.tag.removeprefix("tag:yaml.org,2002:")
+                raise RulePackError(
+                    f"cannot read {node.value[:60]!r} as {tag}: {str(exc)[:200]}",
+                    path=path,
+                    line=node.start_mark.line + 1,
+                ) from exc
+        raise RulePackError(f"cannot build the data: {str(exc)[:200]}", path=path) from exc
 
 
 def _construct(root: yaml.Node, loader: Any) -> Any:
@@ -241,7 +309,7 @@ def load_yaml_document(text: str, path: str) -> YamlDocument:
         try:
             root = loader.get_single_node()
             lines = {} if root is None else _index_lines(root, path)
-            data = None if root is None else _construct(root, loader)
+            data = None if root is None else _constructed(root, loader, path)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
@@ -250,10 +318,36 @@ def load_yaml_document(text: str, path: str) -> YamlDocument:
     return YamlDocument(path=path, data=data, lines=lines)
 
 
+def read_text(file: Path) -> str:
+    """The UTF-8 text of a regular file, read once and at most :data:`MAX_FILE_BYTES` long.
+
+    A FIFO, a device (``/dev/zero``) or a directory is refused without blocking, as is a file
+    past the size limit; each raises :class:`OSError` (or :class:`UnicodeDecodeError`).
+    """
+    # Non-blocking, so opening a FIFO with no writer returns at once (and is then refused).
+    descriptor = os.open(
+        file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    )
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(file))
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise OSError(errno.EFBIG, f"larger than {MAX_FILE_BYTES:,} bytes", str(file))
+    return data.decode("utf-8")
+
+
 def load_yaml_file(file: Path, display: str | None = None) -> YamlDocument:
     name = display or str(file)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulePackError(f"cannot read file: {exc}", path=name) from exc
+        text = read_text(file)
+    except OSError as exc:
+        raise RulePackError(f"cannot read file: {exc.strerror or exc}", path=name) from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise RulePackError(
+            f"cannot read file: not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+            path=name,
+            line=line,
+        ) from exc
     return load_yaml_document(text, name)
