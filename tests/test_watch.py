@@ -53,6 +53,8 @@ def test_a_broken_change_keeps_the_old_pack_and_is_reported(
         with caplog.at_level(logging.WARNING, logger="refundrules.engine"):
             rules.write_text(rules.read_text(encoding="utf-8") + "\n  - id: [broken\n", "utf-8")
             wait_for(lambda: engine.last_reload("pinduoduo") is not None)
+            # the failure is recorded first and logged just after, by the watcher's thread
+            wait_for(lambda: any("old pack stays" in r.getMessage() for r in caplog.records))
         failure = engine.last_reload("pinduoduo")
         assert isinstance(failure, ReloadError)
         assert "20_seller_response.yaml" in str(failure.cause)
