@@ -60,6 +60,7 @@ DOC_FILES = (
     "python-api.md",
     "explain.md",
     "platforms/ebay.md",
+    "platforms/douyin.md",
 )
 SESSION_DOCS = ("tutorial-change-a-rule.md",)
 BIN = Path(sys.executable).parent
