@@ -26,6 +26,7 @@ PACKS = (
     ROOT / "rules" / "ebay",
     ROOT / "rules" / "paypal",
     ROOT / "rules" / "douyin",
+    ROOT / "rules" / "taobao",
     ROOT / "tests" / "packs" / "fictional_marketplace",
 )
 
