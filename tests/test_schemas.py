@@ -25,6 +25,7 @@ PACKS = (
     ROOT / "rules" / "pinduoduo",
     ROOT / "rules" / "ebay",
     ROOT / "rules" / "paypal",
+    ROOT / "rules" / "kuaishou",
     ROOT / "tests" / "packs" / "fictional_marketplace",
 )
 
