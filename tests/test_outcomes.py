@@ -247,8 +247,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_every_bundled_pack_meets_its_calibration_floor() -> None:
     for name in refundrules._loader.bundled_pack_names():
-        report = calibrate(load_rule_pack(name))
-        assert report.tuning.total > 0 and report.held_aside.total > 0, name
+        pack = load_rule_pack(name)
+        report = calibrate(pack)
+        held = sum(1 for item in pack.outcomes if item.record.holdout)
+        assert report.tuning.total > 0 and (report.held_aside.total > 0 or held == 0), name
+        # One third of a platform's records is held aside; with one or two records (Kuaishou
+        # has two, both tuning) none is.
+        assert held > 0 or len(pack.outcomes) < 3, name
         assert report.passed, report.to_text()
 
 

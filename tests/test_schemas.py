@@ -21,12 +21,8 @@ from refundrules._schema import SCHEMA_KINDS, json_schema, schema_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"
-PACKS = (
-    ROOT / "rules" / "pinduoduo",
-    ROOT / "rules" / "ebay",
-    ROOT / "rules" / "paypal",
-    ROOT / "rules" / "douyin",
-    ROOT / "rules" / "taobao",
+PACKS = (  # every bundled pack, and the fictional one
+    *sorted(folder for folder in (ROOT / "rules").iterdir() if (folder / "pack.yaml").is_file()),
     ROOT / "tests" / "packs" / "fictional_marketplace",
 )
 
