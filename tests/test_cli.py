@@ -94,7 +94,10 @@ def test_examples_lists_the_bundled_cases_with_their_as_of(
     code, out, _ = run(capsys, "examples")
     assert code == 0
     assert out.splitlines()[0] == "01_awaiting_seller.yaml  (as of 2025-03-05T12:00:00+08:00)"
-    assert len(out.splitlines()) == len(list((ROOT / "examples").glob("*.yaml")))
+    # every example, the top level's and those of each pack's folder, with its own as-of
+    assert len(out.splitlines()) == len(list((ROOT / "examples").glob("**/*.yaml")))
+    assert "ebay/01_inr_awaiting_seller_memorial_day.yaml  (as of 2025-" in out
+    assert "(as of ?)" not in out
 
 
 def test_examples_writes_cases_that_predict_at_their_own_as_of(
@@ -110,6 +113,11 @@ def test_examples_writes_cases_that_predict_at_their_own_as_of(
         capsys, "predict", case, "--as-of", "2025-04-17T15:00:00+08:00", "--lang", "en"
     )
     assert implicit == explicit and "platform reviewing" in implicit
+    # a pack's own folder is written with its as_of.json, so its cases predict as bundled
+    ebay = json.loads((ROOT / "examples" / "ebay" / "as_of.json").read_text("utf-8"))
+    name = sorted(ebay)[0]
+    code, _out, err = run(capsys, "predict", str(tmp_path / "mine" / "ebay" / name))
+    assert code == 0 and err.startswith(f"as of {ebay[name]} (from as_of.json")
 
 
 def test_a_case_without_an_as_of_entry_is_predicted_now(

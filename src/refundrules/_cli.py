@@ -167,37 +167,46 @@ def _command_packs(args: argparse.Namespace) -> int:
     return code
 
 
+def _example_files(root: Path) -> list[tuple[Path, str | None]]:
+    """Every bundled example case (top level, then one folder per pack) with its as-of time."""
+    found: list[tuple[Path, str | None]] = []
+    for folder in (root, *sorted(child for child in root.iterdir() if child.is_dir())):
+        index = folder / AS_OF_FILE
+        times = json.loads(index.read_text(encoding="utf-8")) if index.is_file() else {}
+        for path in sorted(folder.iterdir()):
+            if path.suffix in (".yaml", ".json") and path.name != AS_OF_FILE:
+                found.append((path.relative_to(root), times.get(path.name)))
+    return found
+
+
 def _command_examples(args: argparse.Namespace) -> int:
     root = bundled_examples_root()
     if root is None:  # pragma: no cover - the wheel and the checkout both have them
         print("refundrules: no bundled examples found", file=sys.stderr)
         return EXIT_USAGE
-    files = sorted(path for path in root.iterdir() if path.suffix in (".yaml", ".json"))
+    examples = _example_files(root)
     if args.folder is None:
-        times = json.loads((root / AS_OF_FILE).read_text(encoding="utf-8"))
         if args.format == "json":
-            listed = [
-                {"file": path.name, "as_of": times.get(path.name)}
-                for path in files
-                if path.name != AS_OF_FILE
-            ]
+            listed = [{"file": path.as_posix(), "as_of": as_of} for path, as_of in examples]
             print(json.dumps(listed, indent=2))
             return EXIT_OK
-        for path in files:
-            if path.name != AS_OF_FILE:
-                print(f"{path.name}  (as of {times.get(path.name, '?')})")
+        for path, as_of in examples:
+            print(f"{path.as_posix()}  (as of {as_of or '?'})")
         return EXIT_OK
     target = Path(args.folder)
-    target.mkdir(parents=True, exist_ok=True)
-    for path in files:
-        shutil.copyfile(path, target / path.name)
+    written = []
+    for folder in sorted({path.parent for path, _ in examples}):
+        (target / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / folder / AS_OF_FILE, target / folder / AS_OF_FILE)
+        written.append((folder / AS_OF_FILE).as_posix())
+    for path, _ in examples:
+        shutil.copyfile(root / path, target / path)
+        written.append(path.as_posix())
     if args.format == "json":
-        written = {"folder": str(target), "files": [path.name for path in files]}
-        print(json.dumps(written, indent=2))
+        print(json.dumps({"folder": str(target), "files": sorted(written)}, indent=2))
         return EXIT_OK
-    print(
-        f"wrote {len(files)} files to {target}; try: refundrules predict {target / files[0].name}"
-    )
+    first = target / examples[0][0]
+    print(f"wrote {len(written)} files to {target}; try: refundrules predict {first}")
     return EXIT_OK
 
 
