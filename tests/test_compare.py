@@ -80,3 +80,23 @@ def test_cli_json_lists_every_bundled_pack(capsys: pytest.CaptureFixture[str]) -
 def test_pack_version_is_refused_with_all(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["predict", EXAMPLE, "--pack", "all", "--pack-version", "2025.7"]) == 2
     assert "--pack-version" in capsys.readouterr().err
+
+
+def test_packs_it_loads_itself_are_closed_and_the_callers_stay_open(
+    pack: refundrules.RulePack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import refundrules._compare as compare
+
+    loaded: list[refundrules.RulePack] = []
+
+    def load(name: str) -> refundrules.RulePack:
+        loaded.append(refundrules.load_rule_pack(name))
+        return loaded[-1]
+
+    monkeypatch.setattr(compare, "load_rule_pack", load)
+    case = refundrules.load_case(EXAMPLE)
+    found = refundrules.compare_platforms(case, AS_OF)
+    assert len(loaded) == len(found.answers) >= 2
+    assert all(version.closed for item in loaded for version in item.versions)
+    refundrules.compare_platforms(case, AS_OF, [pack])
+    assert not any(version.closed for version in pack.versions)  # the caller's pack

@@ -104,3 +104,20 @@ def test_a_watch_interval_must_be_positive(pack_copy: Path) -> None:
         pytest.raises(RefundRulesError, match="positive"),
     ):
         engine.watch(interval=0)
+
+
+@pytest.mark.parametrize("interval", [0, -1, float("nan"), float("inf")])
+def test_a_refused_interval_frees_the_packs_already_loaded(
+    pack_copy: Path, interval: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[str] = []
+    original = refundrules.RulePack.close
+
+    def spy(self: refundrules.RulePack) -> None:
+        closed.append(self.id)
+        original(self)
+
+    monkeypatch.setattr(refundrules.RulePack, "close", spy)
+    with pytest.raises(RefundRulesError, match="watch interval"):
+        refundrules.Engine([pack_copy], watch=True, watch_interval=interval)
+    assert "pinduoduo" in closed and not watchers()

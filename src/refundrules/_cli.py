@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,12 +79,13 @@ def _predict_on_every_platform(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     case = load_case(args.case_file)
     as_of = args.as_of if args.as_of is not None else example_as_of(args.case_file)
-    packs = [load_rule_pack(name) for name in installed_packs()]
-    comparison = compare_platforms(case, parse_as_of(as_of), packs)
+    with ExitStack() as loaded:
+        packs = [loaded.enter_context(load_rule_pack(name)) for name in installed_packs()]
+        comparison = compare_platforms(case, parse_as_of(as_of), packs)
+        zones = {pack.id: pack.profile.defaults.timezone for pack in packs}
     if args.format == "json":
         print_json(comparison.model_dump_json(indent=2))
     else:
-        zones = {pack.id: pack.profile.defaults.timezone for pack in packs}
         safe_print(render_comparison(comparison, zones))
     answered = any(answer.prediction is not None for answer in comparison.answers)
     return EXIT_OK if answered else EXIT_BAD_CASE

@@ -17,12 +17,14 @@ answers with the reason instead of a prediction.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
 from refundrules._case import Case
+from refundrules._installed import installed_packs
 from refundrules._prediction import Prediction
 from refundrules._rulepack import RulePack, load_rule_pack
 from refundrules.exceptions import CaseError, EvaluationError
@@ -60,12 +62,6 @@ class PlatformComparison(BaseModel):
     """One answer per pack: the case's own platform first, then by pack id."""
 
 
-def _installed_packs() -> list[RulePack]:
-    from refundrules._installed import installed_packs
-
-    return [load_rule_pack(name) for name in installed_packs()]
-
-
 def _answer(pack: RulePack, case: Case, as_of: datetime) -> PlatformAnswer:
     own = pack.platform == case.platform
     data = case.model_dump(mode="json", exclude_none=True)
@@ -89,11 +85,15 @@ def compare_platforms(
     (default: now), each under the version in force on the request date.
     """
     moment = datetime.now(UTC) if as_of is None else as_of
-    chosen = list(packs) if packs is not None else _installed_packs()
-    answers = sorted(
-        (_answer(pack, case, moment) for pack in chosen),
-        key=lambda answer: (not answer.own_platform, answer.pack_id),
-    )
+    with ExitStack() as owned:  # packs loaded here are freed here; the caller's stay open
+        if packs is not None:
+            chosen = list(packs)
+        else:
+            chosen = [owned.enter_context(load_rule_pack(name)) for name in installed_packs()]
+        answers = sorted(
+            (_answer(pack, case, moment) for pack in chosen),
+            key=lambda answer: (not answer.own_platform, answer.pack_id),
+        )
     return PlatformComparison(case_id=case.case_id, as_of=moment, answers=tuple(answers))
 
 

@@ -134,9 +134,9 @@ class Engine:
                     pack.close()
                     raise RefundRulesError(f"two packs have the id {pack.id!r}")
                 self._slots[pack.id] = _Slot(pack, source, 1)
+            if watch:  # a refused interval frees the packs too
+                self.watch(watch_interval)
             on_failure.pop_all()
-        if watch:
-            self.watch(watch_interval)
 
     # --- what it holds ---------------------------------------------------------------------
     def packs(self) -> tuple[PackInfo, ...]:

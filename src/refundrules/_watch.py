@@ -10,6 +10,7 @@ editor or ``git checkout`` writing several files produces one reload, not a half
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -51,7 +52,7 @@ class PackWatcher:
         *,
         interval: float = 1.0,
     ) -> None:
-        if interval <= 0:
+        if not math.isfinite(interval) or interval <= 0:
             raise RefundRulesError(f"the watch interval must be positive seconds, got {interval}")
         self.interval = interval
         self._roots = roots
