@@ -1,7 +1,8 @@
 """Run the examples in the user documentation and check that what they show is real.
 
 Covered files: docs/concepts.md, docs/case-format.md, docs/rule-packs.md, docs/cli.md,
-docs/python-api.md, docs/explain.md and docs/platforms/ebay.md. Conventions for their fenced blocks:
+docs/python-api.md, docs/explain.md and docs/platforms/ebay.md, douyin.md and pinduoduo.md.
+Conventions for their fenced blocks:
 
 ``console``
     A line starting with ``$ `` is a command; the lines after it, up to the next command, are
@@ -61,6 +62,7 @@ DOC_FILES = (
     "explain.md",
     "platforms/ebay.md",
     "platforms/douyin.md",
+    "platforms/pinduoduo.md",
 )
 SESSION_DOCS = ("tutorial-change-a-rule.md",)
 BIN = Path(sys.executable).parent
