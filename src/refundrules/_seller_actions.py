@@ -17,16 +17,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from refundrules._case import Case
 from refundrules._i18n import LANGUAGES, Language, both
 from refundrules._pack_model import Parameter
 from refundrules._profile import PlatformProfile
 from refundrules._vocabulary import Stage
+from refundrules._yaml import YamlDocument
 from refundrules.exceptions import RulePackError
 
 __all__ = [
@@ -40,8 +39,8 @@ __all__ = [
     "Words",
     "acceptance_unknown",
     "action_texts",
+    "check_seller_actions",
     "money",
-    "read_seller_actions",
     "seller_actions",
 ]
 
@@ -137,47 +136,64 @@ def _event_problems(
     return problems
 
 
-def read_seller_actions(
-    root: Path, profile: PlatformProfile, parameters: Mapping[str, Parameter]
+def check_seller_actions(
+    found: ActionsFile,
+    doc: YamlDocument,
+    profile: PlatformProfile,
+    parameters: Mapping[str, Parameter],
 ) -> ActionsFile:
-    """The pack's ``seller_actions.yaml`` checked against its profile and parameters (no file:
-    only "do nothing")."""
-    path = root / ACTIONS_FILE
-    if not path.is_file():
-        return ActionsFile()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        found = ActionsFile.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise RulePackError(f"cannot read the seller actions: {exc}", path=str(path)) from exc
+    """``found`` (the pack's ``seller_actions.yaml``, read as ``doc``) checked against the
+    pack's profile and parameters; :class:`RulePackError` names the file, line and field of
+    the first action that names something the pack does not have."""
     reasons = set(profile.terms("refusal_reasons"))
     kinds = set(profile.terms("evidence_kinds"))
     request_kinds = set(profile.terms("request_kinds"))
-    for spec in found.actions:
-        problems: list[str] = []
+    for index, spec in enumerate(found.actions):
+        problems: list[tuple[str, str]] = []
         if (spec.event is None) == (not spec.evidence):
-            problems.append("an action adds either an event or evidence")
+            problems.append(("event", "an action adds either an event or evidence"))
         if spec.event is not None:
             declared = profile.events.get(spec.event)
             if declared is None or "seller" not in declared.by:
-                problems.append(f"{spec.event!r} is not an event the seller may do")
+                problems.append(("event", f"{spec.event!r} is not an event the seller may do"))
         problems += [
-            f"unknown refusal reason {r!r}" for r in spec.refusal_reasons if r not in reasons
+            ("refusal_reasons", f"unknown refusal reason {r!r}")
+            for r in spec.refusal_reasons
+            if r not in reasons
         ]
-        problems += [f"unknown evidence kind {k!r}" for k in spec.evidence if k not in kinds]
         problems += [
-            f"unknown request kind {k!r}" for k in spec.request_kinds if k not in request_kinds
+            ("evidence", f"unknown evidence kind {k!r}") for k in spec.evidence if k not in kinds
         ]
-        accepted = (spec.accepted_by,) if spec.accepted_by is not None else ()
-        problems += _event_problems((*spec.before, *spec.after, *accepted), profile, request_kinds)
+        problems += [
+            ("request_kinds", f"unknown request kind {k!r}")
+            for k in spec.request_kinds
+            if k not in request_kinds
+        ]
+        for key in ("before", "after"):
+            events: tuple[AssumedEvent, ...] = getattr(spec, key)
+            problems += [(key, p) for p in _event_problems(events, profile, request_kinds)]
+        if spec.accepted_by is not None:
+            found_problems = _event_problems((spec.accepted_by,), profile, request_kinds)
+            problems += [("accepted_by", p) for p in found_problems]
         if spec.accepted_share is not None:
             if spec.accepted_share not in parameters:
-                problems.append(f"accepted_share names no parameter: {spec.accepted_share!r}")
+                problems.append(
+                    (
+                        "accepted_share",
+                        f"accepted_share names no parameter: {spec.accepted_share!r}",
+                    )
+                )
             if spec.accepted_by is None or spec.accepted_title is None:
-                problems.append("accepted_share needs accepted_by and accepted_title")
+                problems.append(
+                    ("accepted_share", "accepted_share needs accepted_by and accepted_title")
+                )
         if problems:
+            key_path: tuple[str | int, ...] = ("actions", index, problems[0][0])
             raise RulePackError(
-                f"seller action {spec.id!r}: {'; '.join(problems)}", path=str(path), field=spec.id
+                f"seller action {spec.id!r}: {'; '.join(message for _, message in problems)}",
+                path=doc.path,
+                line=doc.line_of(key_path),
+                field=".".join(map(str, key_path)),
             )
     return found
 
