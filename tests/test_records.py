@@ -291,3 +291,20 @@ def test_records_files_are_read_within_documented_bounds(
         read_decision_records(fifo)
     with pytest.raises(CaseError, match="No such file"):
         read_decision_records(tmp_path / "missing.jsonl")
+
+
+def test_replay_escapes_control_characters_in_a_recorded_case_id(
+    pack: refundrules.RulePack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case, as_of = example(LOW_VALUE)
+    record = json.loads(
+        DecisionRecord.from_prediction(pack.predict(case, as_of), case).model_dump_json()
+    )
+    record["case_id"] = "evil\x1b]0;owned\x07\x1b[2J\nforged line"  # not covered by the hash
+    records = tmp_path / "records.jsonl"
+    records.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    new = lower_the_low_value_threshold(tmp_path / "pinduoduo")
+    assert main(["replay", str(records), "--pack", str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "line 1 evil\\x1b]0;owned\\x07\\x1b[2J\\nforged line (as of" in out
