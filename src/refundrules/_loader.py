@@ -38,7 +38,7 @@ from refundrules._pack_model import (
 )
 from refundrules._prediction import SourceCitation
 from refundrules._profile import PlatformProfile
-from refundrules._seller_actions import ACTIONS_FILE, ActionsFile, check_seller_actions
+from refundrules._seller_actions import ACTIONS_FILE, SellerActionsFile, check_seller_actions
 from refundrules._yaml import YamlDocument, load_yaml_file
 from refundrules.exceptions import CaseError, RulePackError
 
@@ -158,7 +158,7 @@ class PackDefinition:
     manifest: PackManifest
     profile: PlatformProfile
     versions: tuple[VersionDefinition, ...]
-    seller_actions: ActionsFile = field(default_factory=ActionsFile)
+    seller_actions: SellerActionsFile = field(default_factory=SellerActionsFile)
 
 
 def bundled_examples_root() -> Path | None:
@@ -310,16 +310,16 @@ def read_profile(root: Path) -> PlatformProfile:
 
 def read_seller_actions(
     root: Path, profile: PlatformProfile, parameters: Mapping[str, Parameter]
-) -> ActionsFile:
+) -> SellerActionsFile:
     """The pack's ``seller_actions.yaml`` (read once, by the hardened reader, and checked
     against its profile and parameters); an empty file or none declares only "do nothing"."""
     file = root / ACTIONS_FILE
     if not file.exists() and not file.is_symlink():
-        return ActionsFile()
+        return SellerActionsFile()
     doc = load_yaml_file(_inside_pack(root, file))
     if doc.data is None:
-        return ActionsFile()
-    return check_seller_actions(_validate(ActionsFile, doc), doc, profile, parameters)
+        return SellerActionsFile()
+    return check_seller_actions(_validate(SellerActionsFile, doc), doc, profile, parameters)
 
 
 def _version_ends(manifest: PackManifest) -> list[date | None]:

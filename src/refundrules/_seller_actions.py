@@ -32,11 +32,11 @@ __all__ = [
     "ACCEPTED",
     "ACTIONS_FILE",
     "DO_NOTHING",
-    "ActionSpec",
-    "ActionsFile",
+    "ActionWords",
     "AssumedEvent",
     "SellerAction",
-    "Words",
+    "SellerActionSpec",
+    "SellerActionsFile",
     "acceptance_unknown",
     "action_texts",
     "check_seller_actions",
@@ -54,7 +54,7 @@ class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Words(_Spec):
+class ActionWords(_Spec):
     """A phrase in English and (optionally) Chinese; ``{term}`` is filled per variant."""
 
     en: str = Field(min_length=1)
@@ -73,7 +73,7 @@ class AssumedEvent(_Spec):
     request_kind: str | None = None
 
 
-class ActionSpec(_Spec):
+class SellerActionSpec(_Spec):
     """One kind of seller action: an event (``event``) or evidence handed in (``evidence``);
     ``refusal_reasons`` / ``shares`` (of the requested amount) make one variant each.
     ``request_kinds`` limits it to requests of those kinds; ``before`` / ``after`` are events
@@ -82,7 +82,7 @@ class ActionSpec(_Spec):
     ``accepted_title`` for that variant and ``accepted_by`` for the buyer's acceptance."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: Words
+    title: ActionWords
     stages: tuple[Stage, ...] = Field(min_length=1)
     event: str | None = None
     refusal_reasons: tuple[str, ...] = ()
@@ -91,20 +91,20 @@ class ActionSpec(_Spec):
     request_kinds: tuple[str, ...] = ()
     before: tuple[AssumedEvent, ...] = ()
     after: tuple[AssumedEvent, ...] = ()
-    assumes: Words | None = None
+    assumes: ActionWords | None = None
     accepted_share: str | None = None
-    accepted_title: Words | None = None
+    accepted_title: ActionWords | None = None
     accepted_by: AssumedEvent | None = None
 
 
-class ActionsFile(_Spec):
+class SellerActionsFile(_Spec):
     """A pack's ``seller_actions.yaml``; ``compare_with`` names the action every other one is
     also compared with (besides the cheapest), e.g. agreeing."""
 
-    do_nothing: Words = Words(en="Do nothing", zh="不处理")
+    do_nothing: ActionWords = ActionWords(en="Do nothing", zh="不处理")
     compare_with: str | None = None
-    actions: tuple[ActionSpec, ...] = ()
-    labels: dict[str, Words] = {}
+    actions: tuple[SellerActionSpec, ...] = ()
+    labels: dict[str, ActionWords] = {}
 
 
 class SellerAction(_Spec):
@@ -137,11 +137,11 @@ def _event_problems(
 
 
 def check_seller_actions(
-    found: ActionsFile,
+    found: SellerActionsFile,
     doc: YamlDocument,
     profile: PlatformProfile,
     parameters: Mapping[str, Parameter],
-) -> ActionsFile:
+) -> SellerActionsFile:
     """``found`` (the pack's ``seller_actions.yaml``, read as ``doc``) checked against the
     pack's profile and parameters; :class:`RulePackError` names the file, line and field of
     the first action that names something the pack does not have."""
@@ -198,12 +198,12 @@ def check_seller_actions(
     return found
 
 
-def _label(found: ActionsFile, term: str, language: Language) -> str:
+def _label(found: SellerActionsFile, term: str, language: Language) -> str:
     words = found.labels.get(term)
     return words.text(language) if words is not None else term.replace("_", " ")
 
 
-def action_texts(words: Words, found: ActionsFile, **terms: str) -> dict[str, str]:
+def action_texts(words: ActionWords, found: SellerActionsFile, **terms: str) -> dict[str, str]:
     """``words`` in every language, each ``{term}`` given its label in that language."""
     texts: dict[str, str] = {}
     for language in LANGUAGES:
@@ -227,7 +227,7 @@ def _assumed(events: tuple[AssumedEvent, ...], at: str) -> tuple[dict[str, str],
 
 
 def _offer(
-    spec: ActionSpec, title: Words, case: Case, share: float, at: str, key: str
+    spec: SellerActionSpec, title: ActionWords, case: Case, share: float, at: str, key: str
 ) -> SellerAction:
     amount = money(case.request.amount * Decimal(str(share)))
     texts: dict[str, str] = {
@@ -244,7 +244,7 @@ def _offer(
 
 
 def seller_actions(
-    found: ActionsFile,
+    found: SellerActionsFile,
     case: Case,
     stage: Stage,
     as_of: datetime,
@@ -270,7 +270,9 @@ def seller_actions(
             yield _accepted(spec, case, name, parameters[name].value, at)
 
 
-def _variants(spec: ActionSpec, found: ActionsFile, case: Case, at: str) -> Iterator[SellerAction]:
+def _variants(
+    spec: SellerActionSpec, found: SellerActionsFile, case: Case, at: str
+) -> Iterator[SellerAction]:
     """One action per evidence kind, refusal reason or share (or the one action)."""
     if spec.evidence:
         for kind in spec.evidence:
@@ -304,7 +306,7 @@ def _variants(spec: ActionSpec, found: ActionsFile, case: Case, at: str) -> Iter
         )
 
 
-def _accepted(spec: ActionSpec, case: Case, name: str, share: float, at: str) -> SellerAction:
+def _accepted(spec: SellerActionSpec, case: Case, name: str, share: float, at: str) -> SellerAction:
     """The offer of the smallest share the buyer is predicted to accept, accepted."""
     assert spec.accepted_title is not None and spec.accepted_by is not None  # checked at read
     offer = _offer(spec, spec.accepted_title, case, share, at, ACCEPTED)
@@ -316,7 +318,7 @@ def _accepted(spec: ActionSpec, case: Case, name: str, share: float, at: str) ->
     return offer.model_copy(update={"after": _assumed((spec.accepted_by,), at), "assumes": assumes})
 
 
-def acceptance_unknown(found: ActionsFile, tried: Collection[str]) -> dict[str, str]:
+def acceptance_unknown(found: SellerActionsFile, tried: Collection[str]) -> dict[str, str]:
     """What what-if says where partial offers were ``tried`` (action kinds) but the pack does
     not predict which amount the buyer accepts (empty where it does, or no offer was tried)."""
     offers = [spec for spec in found.actions if spec.shares and spec.id in tried]

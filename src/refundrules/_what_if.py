@@ -37,8 +37,8 @@ from refundrules._prediction import PackRef, Prediction, RecommendedAction
 from refundrules._profile import PlatformProfile
 from refundrules._seller_actions import (
     DO_NOTHING,
-    ActionsFile,
     SellerAction,
+    SellerActionsFile,
     acceptance_unknown,
     action_texts,
     money,
@@ -70,7 +70,7 @@ class PackForActions(Protocol):
     def parameters(self) -> Mapping[str, Parameter]: ...
 
     @property
-    def seller_actions(self) -> ActionsFile: ...
+    def seller_actions(self) -> SellerActionsFile: ...
 
     def predict(
         self,
