@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import refundrules
-from refundrules._cli import EXIT_BAD_CASE, EXIT_BAD_PACK, main
+from refundrules._cli import EXIT_BAD_CASE, EXIT_BAD_PACK, EXIT_EVALUATION, EXIT_USAGE, main
 
 from .conftest import ROOT
 
@@ -108,7 +108,10 @@ def test_examples_writes_cases_that_predict_at_their_own_as_of(
     case = str(tmp_path / "mine" / "06_platform_reviewing_low_value.yaml")
     code, implicit, err = run(capsys, "predict", case, "--lang", "en")
     assert code == 0
-    assert err == "as of 2025-04-17T15:00:00+08:00 (from as_of.json beside the case; --as-of overrides)\n"
+    assert (
+        err
+        == "as of 2025-04-17T15:00:00+08:00 (from as_of.json beside the case; --as-of overrides)\n"
+    )
     _, explicit, _ = run(
         capsys, "predict", case, "--as-of", "2025-04-17T15:00:00+08:00", "--lang", "en"
     )
@@ -160,3 +163,75 @@ def test_cli_defaults_are_the_python_defaults(
     verb_default = subparsers.choices[verb].get_default(option)
     python_default = inspect.signature(getattr(authoring, function)).parameters[parameter].default
     assert verb_default == python_default
+
+
+def one_line_error(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("refundrules: "), err
+    return lines[0]
+
+
+def test_a_records_file_that_cannot_be_written_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    records = tmp_path / "no" / "dir" / "x.jsonl"
+    code, _, err = run(capsys, "predict", str(EXAMPLE), "--as-of", AS_OF, "--records", str(records))
+    assert code == EXIT_USAGE
+    assert one_line_error(err) == f"refundrules: {records}: No such file or directory"
+
+
+def test_serving_two_packs_with_one_id_is_a_usage_error(pack_copy: Path) -> None:
+    import subprocess
+    import sys
+
+    # a subprocess: serve sets up the service's loggers, which must not leak into other tests
+    run_ = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "refundrules",
+            "serve",
+            "--pack",
+            "pinduoduo",
+            "--pack",
+            str(pack_copy),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run_.returncode == EXIT_USAGE
+    assert one_line_error(run_.stderr) == "refundrules: two packs have the id 'pinduoduo'"
+
+
+def test_validate_in_json_reports_an_engine_failure_as_json(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from refundrules._rulepack import PackVersion
+    from refundrules.exceptions import EngineError
+
+    def refuse(self: PackVersion) -> None:  # what durable-rules refusing a ruleset raises
+        raise EngineError("durable-rules refused the compiled rules: boom", pack_id=self.ref.id)
+
+    monkeypatch.setattr(PackVersion, "compile", refuse)
+    code, out, err = run(capsys, "validate", "pinduoduo", "--format", "json")
+    assert code == EXIT_EVALUATION and err == ""
+    assert json.loads(out) == {
+        "ok": False,
+        "error": {
+            "message": "pinduoduo: durable-rules refused the compiled rules: boom",
+            "pack_id": "pinduoduo",
+        },
+    }
+    code, out, err = run(capsys, "validate", "pinduoduo")
+    assert code == EXIT_EVALUATION and out == ""
+    assert "durable-rules refused" in one_line_error(err)
+
+
+def test_validate_in_json_reports_a_bad_pack_as_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "validate", str(tmp_path / "nowhere"), "--format", "json")
+    assert code == EXIT_BAD_PACK
+    assert json.loads(out)["error"]["path"] == str(tmp_path / "nowhere")

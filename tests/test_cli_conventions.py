@@ -152,3 +152,28 @@ def test_long_runs_show_progress_on_a_terminal_only(
     assert "pack tests:" in shown and f"0/{tests}" in shown
     properties = len(refundrules.load_rule_pack("pinduoduo").properties)
     assert "properties:" in shown and f"0/{2 * properties}" in shown
+
+
+def test_the_version_comes_from_the_distribution_whose_source_is_pyproject(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+    import tomllib
+    from importlib import metadata
+
+    from refundrules import _version
+
+    written = tomllib.loads((PDD_PACK.parents[1] / "pyproject.toml").read_text("utf-8"))
+    expected = written["project"]["version"]
+    assert metadata.version("refundrules") == expected == refundrules.__version__
+    with pytest.raises(SystemExit):
+        main(["-V"])
+    assert capsys.readouterr().out == f"refundrules {expected}\n"
+    # read from the metadata, not written twice: another installed version shows as that
+    monkeypatch.setattr(metadata, "version", lambda name: "9.8.7" if name == "refundrules" else "")
+    try:
+        assert importlib.reload(_version).__version__ == "9.8.7"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(_version)
+    assert _version.__version__ == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 import refundrules
 from refundrules._cli import main
 from refundrules._installed import installed_packs, looks_like_path
-from refundrules._registry import installed_profiles
+from refundrules._registry import installed_profiles, profile_problems
 from refundrules.exceptions import RulePackError
 
 from .conftest import PDD_PACK, ROOT
@@ -44,9 +45,17 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "site"
     folder.mkdir()
     monkeypatch.syspath_prepend(str(folder))
+    forget_the_distribution()
     installed_profiles.cache_clear()
     yield folder
     installed_profiles.cache_clear()
+    forget_the_distribution()
+
+
+def forget_the_distribution() -> None:
+    """Each test installs its own acme_refund_packs: none imported by an earlier one stays."""
+    for name in [name for name in sys.modules if name.split(".")[0] == "acme_refund_packs"]:
+        del sys.modules[name]
 
 
 def test_a_pack_installed_through_an_entry_point_loads_by_name(
@@ -107,6 +116,9 @@ def test_an_entry_point_that_leads_nowhere_is_a_pack_error(
         ("rules/pinduoduo", True),
         ("/abs/pack", True),
         (".hidden", True),
+        ("~", True),
+        ("~/packs/x", True),
+        ("~user", True),
     ],
 )
 def test_a_path_must_look_like_a_path(text: str, path: bool) -> None:
@@ -142,3 +154,54 @@ def test_a_folder_in_the_working_directory_never_shadows_an_installed_pack(
     assert refundrules.load_rule_pack("./my-pack").id == "pinduoduo"
     with pytest.raises(RulePackError, match=r"no rule pack folder '\./nowhere'"):
         refundrules.load_rule_pack("./nowhere")
+
+
+def test_a_broken_entry_point_pack_is_skipped_for_profiles_and_reported(
+    site: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    install_distribution(
+        site,
+        {"ghost": "acme_refund_packs.ghost", "maple": "acme_refund_packs.maple"},
+        {"maple": MAPLE},
+    )
+    with caplog.at_level("WARNING", logger="refundrules"):
+        profiles = installed_profiles()
+    # every other platform's cases still find their profile
+    assert {"pinduoduo", "maple_market"} <= set(profiles)
+    assert refundrules.load_case(ROOT / "examples" / "01_awaiting_seller.yaml").platform
+    assert "cannot be imported" in profile_problems()["ghost"]
+    assert any("'ghost'" in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
+    assert main(["packs"]) == 4
+    assert "ghost: cannot be loaded" in capsys.readouterr().out
+
+
+def test_a_bundled_platform_keeps_its_profile_unless_the_other_pack_is_named(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rival = tmp_path / "rival"
+    shutil.copytree(PDD_PACK, rival)
+    profile = rival / "profile.yaml"
+    text = profile.read_text(encoding="utf-8")
+    assert "timezone: Asia/Shanghai" in text
+    profile.write_text(text.replace("timezone: Asia/Shanghai", "timezone: UTC"), encoding="utf-8")
+    install_distribution(site, {"acme_pdd": "acme_refund_packs.rival"}, {"rival": rival})
+    assert installed_profiles()["pinduoduo"].defaults.timezone == "Asia/Shanghai"
+    assert "is pack 'pinduoduo'" in profile_problems()["acme_pdd"]
+    # named explicitly, the other pack checks cases against its own profile
+    named = refundrules.load_rule_pack("acme_pdd")
+    assert named.profile.defaults.timezone == "UTC"
+    assert named.load_case(ROOT / "examples" / "01_awaiting_seller.yaml").platform == "pinduoduo"
+    assert main(["packs", "--format", "json"]) == 0
+    listed = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}
+    assert "is pack 'pinduoduo'" in str(listed["acme_pdd"]["note"])
+    assert "note" not in listed["pinduoduo"]
+
+
+def test_a_home_folder_path_is_a_path_and_is_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(PDD_PACK, tmp_path / "packs" / "mine")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert refundrules.load_rule_pack("~/packs/mine").id == "pinduoduo"
+    with pytest.raises(RulePackError, match="no rule pack folder '~/nowhere'"):
+        refundrules.load_rule_pack("~/nowhere")

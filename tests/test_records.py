@@ -244,3 +244,67 @@ def test_the_service_records_what_it_answers(tmp_path: Path) -> None:
     ((_, record),) = read_decision_records(path)  # the refused case leaves no record
     assert record.case_id == case.case_id
     assert record.outcome.resolution.value == answer.json()["resolution"]["outcome"]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"case_id": ' + "9" * 5000 + "}", "not valid JSON: Exceeds the limit"),
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+        ('{"case": ' + "[" * 150 + "]" * 150 + "}", "nested more than 100 levels"),
+    ],
+)
+def test_a_hostile_record_line_is_a_case_error_naming_file_and_line(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(CaseError, match=message) as caught:
+        read_decision_records(path)
+    assert caught.value.source == f"{path}:2"
+
+
+def test_records_files_are_read_within_documented_bounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from refundrules import _records
+
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(b"\n" + b" " * (_records.MAX_RECORD_BYTES + 1) + b"\n")
+    with pytest.raises(CaseError, match="a record is longer than 1,000,000 bytes") as caught:
+        read_decision_records(path)
+    assert caught.value.source == f"{path}:2"
+    path.write_bytes(b"\xff\xfe\n")
+    with pytest.raises(CaseError, match="not UTF-8") as caught:
+        read_decision_records(path)
+    assert caught.value.source == f"{path}:1"
+    monkeypatch.setattr(_records, "MAX_RECORDS_FILE_BYTES", 10)
+    path.write_bytes(b"\n" * 5 + b"  \n" * 5)
+    with pytest.raises(CaseError, match="larger than 10 bytes") as caught:
+        read_decision_records(path)
+    assert caught.value.source == f"{path}:7"  # 5 + 3 + 3 bytes: line 7 passes 10
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)  # no writer: refused at once instead of waiting
+    with pytest.raises(CaseError, match="not a regular file"):
+        read_decision_records(fifo)
+    with pytest.raises(CaseError, match="No such file"):
+        read_decision_records(tmp_path / "missing.jsonl")
+
+
+def test_replay_escapes_control_characters_in_a_recorded_case_id(
+    pack: refundrules.RulePack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case, as_of = example(LOW_VALUE)
+    record = json.loads(
+        DecisionRecord.from_prediction(pack.predict(case, as_of), case).model_dump_json()
+    )
+    record["case_id"] = "evil\x1b]0;owned\x07\x1b[2J\nforged line"  # not covered by the hash
+    records = tmp_path / "records.jsonl"
+    records.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    new = lower_the_low_value_threshold(tmp_path / "pinduoduo")
+    assert main(["replay", str(records), "--pack", str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "line 1 evil\\x1b]0;owned\\x07\\x1b[2J\\nforged line (as of" in out

@@ -545,3 +545,20 @@ def test_errors_survive_a_terminal_encoding_without_the_characters(
     stream.flush()
     assert code == EXIT_BAD_CASE
     assert "\\u6848\\u4f8b.yaml" in buffer.getvalue().decode("ascii")
+
+
+def test_cases_refuse_exactly_the_characters_the_cli_escapes() -> None:
+    from refundrules._terminal import CONTROL_CHARACTERS, printable
+
+    # one table: whatever output escapes, a case's text refuses, and nothing else
+    escaped = {chr(code) for code in range(0x2100) if printable(chr(code)) != chr(code)}
+    assert escaped == CONTROL_CHARACTERS
+    for char in [*sorted(CONTROL_CHARACTERS), "\t", "é", "\u2029"]:
+        data = copy.deepcopy(BASE_CASE)
+        data["case_id"] = f"id{char}x"
+        refused = char in CONTROL_CHARACTERS
+        assert (printable(char) != char) is refused
+        if refused:
+            assert case_error(data).field == "case_id"
+        else:
+            refundrules.load_case(data)

@@ -3,11 +3,13 @@ and is reported; the watcher sleeps between checks and stops with the engine."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,3 +123,61 @@ def test_a_refused_interval_frees_the_packs_already_loaded(
     with pytest.raises(RefundRulesError, match="watch interval"):
         refundrules.Engine([pack_copy], watch=True, watch_interval=interval)
     assert "pinduoduo" in closed and not watchers()
+
+
+def test_a_close_while_watch_starts_its_watcher_leaves_none_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from refundrules import _service
+
+    engine = refundrules.Engine(["pinduoduo"])
+    closers: list[threading.Thread] = []
+
+    class CloseRightAfterStarting(_watch.PackWatcher):
+        """The watcher starts, then another thread closes the engine before watch() returns."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            closer = threading.Thread(target=engine.close)
+            closers.append(closer)
+            closer.start()
+            # Give close() its chance to run now; it must then wait for watch() (or find the
+            # watcher). Not an assertion on time: a correct engine passes however long this is.
+            closer.join(timeout=0.5)
+
+    monkeypatch.setattr(_service, "PackWatcher", CloseRightAfterStarting)
+    engine.watch(3600)  # an hour between checks: a leaked watcher would still be waiting
+    for closer in closers:
+        closer.join()
+    leaked = engine._watcher
+    try:
+        assert leaked is None and not engine.watching
+        assert watchers() == []
+    finally:
+        if leaked is not None:
+            leaked.stop()
+
+
+def test_threads_watching_and_closing_at_once_leave_no_watcher_running() -> None:
+    for _ in range(5):
+        engine = refundrules.Engine(["pinduoduo"])
+        start = threading.Barrier(4)
+
+        def watch_or_close(
+            close: bool, engine: refundrules.Engine = engine, start: threading.Barrier = start
+        ) -> None:
+            start.wait()
+            if close:
+                engine.close()
+                return
+            with contextlib.suppress(RefundRulesError):  # closed first: refused
+                engine.watch(3600)
+
+        threads = [threading.Thread(target=watch_or_close, args=(n % 2 == 0,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not engine.watching and watchers() == []
+        with pytest.raises(RefundRulesError, match="closed"):
+            engine.watch(3600)

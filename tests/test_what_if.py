@@ -102,10 +102,11 @@ def test_a_seller_action_the_profile_does_not_have_is_a_pack_error(tmp_path: Pat
         "title: {en: X}}\n",
         encoding="utf-8",
     )
-    pack = refundrules.load_rule_pack(copy)
-    test = pack.tests[0]
-    with pytest.raises(RulePackError, match="'buyer_cancelled' is not an event the seller"):
-        pack.what_if(pack.load_case(test.case.model_dump(mode="json")), as_of=test.spec.as_of)
+    # refused when the pack loads (so `refundrules validate` refuses it), at the action's key
+    with pytest.raises(RulePackError, match="'buyer_cancelled' is not an event the seller") as err:
+        refundrules.load_rule_pack(copy)
+    assert err.value.path == str(copy / "seller_actions.yaml")
+    assert (err.value.line, err.value.field) == (2, "actions.0.event")
 
 
 def test_cli_what_if_in_json_on_an_ascii_terminal() -> None:
@@ -232,6 +233,94 @@ def test_the_smallest_accepted_partial_refund_where_the_pack_knows_it(tmp_path: 
 
 
 def test_an_accepted_share_naming_no_parameter_is_a_pack_error(tmp_path: Path) -> None:
-    pack = _pack_with_accepted_share(tmp_path, 0.4, "no_such_share")
-    with pytest.raises(RulePackError, match="accepted_share names no parameter: 'no_such_share'"):
-        pack.what_if(pack.load_case(REFUND_ONLY), as_of=REFUND_ONLY_AS_OF)
+    with pytest.raises(
+        RulePackError, match="accepted_share names no parameter: 'no_such_share'"
+    ) as err:
+        _pack_with_accepted_share(tmp_path, 0.4, "no_such_share")
+    assert err.value.field is not None and err.value.field.endswith(".accepted_share")
+    assert err.value.line is not None
+
+
+def _fictional_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "pack"
+    shutil.copytree(FICTIONAL, copy)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line", "field"),
+    [
+        ("actions: []\nactions: []\n", "duplicate key 'actions'", 2, None),
+        (
+            "actions:\n  - id: agree\n    event: seller_agreed\n    stages: [awaiting_seller]\n"
+            "    title: {en: Agree}\n    colour: red\n",
+            "unknown key 'colour'",
+            6,
+            "actions.0.colour",
+        ),
+        ("a: &a [1]\nb: *a\n" + "c: [" * 200 + "]" * 200 + "\n", "nested more than", 3, None),
+    ],
+)
+def test_seller_actions_are_read_by_the_hardened_reader_with_file_line_and_field(
+    tmp_path: Path, text: str, message: str, line: int, field: str | None
+) -> None:
+    copy = _fictional_copy(tmp_path)
+    (copy / "seller_actions.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(RulePackError, match=message) as err:
+        refundrules.load_rule_pack(copy)
+    assert (err.value.path, err.value.line) == (str(copy / "seller_actions.yaml"), line)
+    assert err.value.field == field
+
+
+def test_seller_actions_linking_outside_the_pack_or_not_a_file_are_refused(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    copy = _fictional_copy(tmp_path)
+    actions = copy / "seller_actions.yaml"
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_bytes(actions.read_bytes())
+    actions.unlink()
+    actions.symlink_to(outside)
+    with pytest.raises(RulePackError, match="links outside the pack folder"):
+        refundrules.load_rule_pack(copy)
+    actions.unlink()
+    os.mkfifo(actions)  # a FIFO with no writer: refused at once, not waited on
+    with pytest.raises(RulePackError, match="cannot read file: not a regular file"):
+        refundrules.load_rule_pack(copy)
+
+
+def test_seller_actions_are_read_once_when_the_pack_loads(tmp_path: Path) -> None:
+    copy = _fictional_copy(tmp_path)
+    pack = refundrules.load_rule_pack(copy)
+    test = pack.tests[0]
+    before = pack.what_if(test.case, as_of=test.spec.as_of)
+    # what-if asks the loaded pack, not the disk: a later edit is seen only by a reload
+    (copy / "seller_actions.yaml").write_text("actions: [broken", encoding="utf-8")
+    again = pack.what_if(test.case, as_of=test.spec.as_of)
+    assert [o.action.id for o in again.outcomes] == [o.action.id for o in before.outcomes]
+    assert len(before.outcomes) > 1
+    assert pack.seller_actions.actions  # the fictional pack declares some
+
+
+def test_validate_checks_the_seller_actions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from refundrules._cli import EXIT_BAD_PACK, main
+
+    copy = _fictional_copy(tmp_path)
+    actions = copy / "seller_actions.yaml"
+    actions.write_text(
+        actions.read_text(encoding="utf-8") + "  - {id: y, stages: [nowhere], title: {en: Y}}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(copy)]) == EXIT_BAD_PACK
+    err = capsys.readouterr().err
+    assert f"{actions}:" in err and "actions." in err and "Traceback" not in err
+    assert main(["validate", str(copy), "--format", "json"]) == EXIT_BAD_PACK
+    problem = json.loads(capsys.readouterr().out)["error"]
+    assert problem["path"] == str(actions) and problem["line"] is not None
+    assert str(problem["field"]).startswith("actions.")

@@ -126,7 +126,13 @@ from refundrules._replay import (
 )
 from refundrules._report import render_text
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
-from refundrules._seller_actions import SellerAction
+from refundrules._seller_actions import (
+    ActionWords,
+    AssumedEvent,
+    SellerAction,
+    SellerActionsFile,
+    SellerActionSpec,
+)
 from refundrules._service import Engine, PackInfo, ReloadResult
 from refundrules._smallest_change import SmallestChange
 from refundrules._timeline import Timeline, TimelineEntry, draw_timeline
@@ -161,11 +167,13 @@ from refundrules.exceptions import (
 
 __all__ = [
     "ActionOutcome",
+    "ActionWords",
     "AllOf",
     "Alternative",
     "AnchorReachedFact",
     "AnchorSpec",
     "AnyOf",
+    "AssumedEvent",
     "BuyerFlag",
     "BuyerProfile",
     "BuyerSignalEffect",
@@ -277,6 +285,8 @@ __all__ = [
     "Sanction",
     "SanctionEffect",
     "SellerAction",
+    "SellerActionSpec",
+    "SellerActionsFile",
     "SellerConsequences",
     "SellerCost",
     "SellerRefusalReason",

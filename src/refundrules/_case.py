@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from refundrules._messages import NAIVE_TIME
+from refundrules._terminal import CONTROL_CHARACTERS
 from refundrules._vocabulary import EarlierRequestOutcome, LogisticsStatus, Resolution
 from refundrules.exceptions import CaseError
 
@@ -54,12 +55,6 @@ __all__ = [
 # The years a case's times may fall in: wide enough for any real dispute, narrow enough that
 # a deadline or a business-day count from them never leaves Python's datetime range.
 FIRST_YEAR, LAST_YEAR = 1970, 2199
-# Control characters (terminal escape sequences, NUL) and the bidirectional overrides that
-# disguise text on screen; line breaks and tabs stay allowed in free text.
-_HIDDEN = frozenset(
-    [chr(code) for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if chr(code) not in "\t\n\r"]
-    + [chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
-)
 
 
 def check_moment(value: datetime) -> datetime:
@@ -72,7 +67,7 @@ def check_moment(value: datetime) -> datetime:
 
 
 def _visible(value: str) -> str:
-    hidden = next((char for char in value if char in _HIDDEN), None)
+    hidden = next((char for char in value if char in CONTROL_CHARACTERS), None)
     if hidden is not None:
         raise ValueError(
             f"control character U+{ord(hidden):04X} is not allowed (terminal escape sequences "

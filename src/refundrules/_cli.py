@@ -35,10 +35,17 @@ from refundrules._installed import installed_packs
 from refundrules._loader import bundled_examples_root
 from refundrules._progress import progress_bar
 from refundrules._records import append_record
+from refundrules._registry import profile_problems
 from refundrules._rulepack import PackVersion, RulePack, load_rule_pack
 from refundrules._schema import SCHEMA_KINDS, json_schema
 from refundrules._terminal import printable, use_safe_streams
-from refundrules.exceptions import CaseError, EvaluationError, MissingExtraError, RulePackError
+from refundrules.exceptions import (
+    CaseError,
+    EvaluationError,
+    MissingExtraError,
+    RefundRulesError,
+    RulePackError,
+)
 
 if TYPE_CHECKING:
     from refundrules.authoring import PackTestResult, PropertyResult, SideSummary
@@ -115,32 +122,40 @@ def _command_validate(args: argparse.Namespace) -> int:
                 version.compile()
             safe_print(f"ok: {_describe(pack)}")
         return EXIT_OK
+    # JSON mode prints JSON whatever happens: the report, or an error object and its exit code.
+    error: dict[str, object]
     try:
-        pack = load_rule_pack(args.pack)
-        for version in pack.versions:
-            version.compile()
+        with load_rule_pack(args.pack) as pack:
+            for version in pack.versions:
+                version.compile()
+            report = {
+                "ok": True,
+                "id": pack.id,
+                "platform": pack.platform,
+                "tests": len(pack.tests),
+                "properties": len(pack.properties),
+                "versions": [version.ref.model_dump(mode="json") for version in pack.versions],
+            }
     except RulePackError as exc:
-        problem = {
-            "message": exc.message,
-            "path": exc.path,
-            "line": exc.line,
-            "rule_id": exc.rule_id,
-            "field": exc.field,
-            "hint": exc.hint,
-        }
-        print(json.dumps({"ok": False, "error": problem}, indent=2, ensure_ascii=False))
-        return EXIT_BAD_PACK
-    report = {
-        "ok": True,
-        "id": pack.id,
-        "platform": pack.platform,
-        "tests": len(pack.tests),
-        "properties": len(pack.properties),
-        "versions": [version.ref.model_dump(mode="json") for version in pack.versions],
+        error, code = _pack_problem(exc), EXIT_BAD_PACK
+    except EvaluationError as exc:  # durable refused to build a ruleset (EngineError)
+        error, code = {"message": str(exc), "pack_id": exc.pack_id}, EXIT_EVALUATION
+    else:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(json.dumps({"ok": False, "error": error}, indent=2, ensure_ascii=False))
+    return code
+
+
+def _pack_problem(exc: RulePackError) -> dict[str, object]:
+    return {
+        "message": exc.message,
+        "path": exc.path,
+        "line": exc.line,
+        "rule_id": exc.rule_id,
+        "field": exc.field,
+        "hint": exc.hint,
     }
-    pack.close()
-    print(json.dumps(report, indent=2, ensure_ascii=False))
-    return EXIT_OK
 
 
 def _command_packs(args: argparse.Namespace) -> int:
@@ -159,8 +174,13 @@ def _command_packs(args: argparse.Namespace) -> int:
             entry["id"] = pack.id
             entry["platform"] = pack.platform
             entry["versions"] = [version.ref.model_dump(mode="json") for version in pack.versions]
+            note = profile_problems().get(name)
+            if note is not None:
+                entry["note"] = note
             if args.format == "text":
                 safe_print(f"{_describe(pack)}\n  from: {installed.source}")
+                if note is not None:
+                    safe_print(f"  note: {note}")
             pack.close()
         listed.append(entry)
     if args.format == "json":
@@ -555,11 +575,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingExtraError as exc:
         print(f"refundrules: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RefundRulesError as exc:  # e.g. two packs with one id, a refused watch interval
+        print(f"refundrules: {printable(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:
         # The reader (e.g. `| head`) stopped reading: not an error; silence the final flush.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:  # a file named on the command line cannot be read or written
+        print(f"refundrules: {_os_problem(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     return code
+
+
+def _os_problem(exc: OSError) -> str:
+    """One line for a failed file operation: what failed and on which file."""
+    problem = exc.strerror or str(exc)
+    if exc.filename is not None:
+        problem = f"{exc.filename}: {problem}"
+    return printable(problem, one_line=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ from refundrules._i18n import print_json, safe_print
 from refundrules._records import read_decision_records
 from refundrules._replay import ReplayedDecision, ReplayReport, replay_decision_records
 from refundrules._rulepack import load_rule_pack
+from refundrules._terminal import printable
 
 __all__ = ["register", "render_replay"]
 
@@ -42,7 +43,7 @@ def register(commands: Any) -> None:
 def _side(decision: ReplayedDecision) -> str:
     old = f"{decision.old.resolution.value} {decision.old.refund_amount} ({decision.old.resolution_rule})"
     if decision.new is None:
-        return f"{old} -> error: {decision.error}"
+        return f"{old} -> error: {printable(str(decision.error), one_line=True)}"
     new = f"{decision.new.resolution.value} {decision.new.refund_amount} ({decision.new.resolution_rule})"
     return f"{old} -> {new}"
 
@@ -62,7 +63,7 @@ def render_replay(report: ReplayReport, show: int) -> str:
     for decision in report.decisions[:show]:
         version = decision.new_pack.version if decision.new_pack else "-"
         lines.append(
-            f"  line {decision.line} {decision.case_id} (as of {decision.as_of.isoformat()}, "
+            f"  line {decision.line} {printable(decision.case_id, one_line=True)} (as of {decision.as_of.isoformat()}, "
             f"{decision.old_pack.version} -> {version}): {_side(decision)}"
         )
     if len(report.decisions) > show:

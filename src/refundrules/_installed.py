@@ -49,9 +49,10 @@ def bundled_root() -> Path | None:
 
 
 def looks_like_path(text: str) -> bool:
-    """Whether a pack argument names a folder (has a separator, or starts with ``.``)."""
+    """Whether a pack argument names a folder (has a separator, or starts with ``.`` or ``~``,
+    the home folder: ``~`` and ``~/packs/x`` are paths, expanded where they are read)."""
     separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
-    return any(separator in text for separator in separators) or text.startswith(".")
+    return any(separator in text for separator in separators) or text.startswith((".", "~"))
 
 
 @dataclass(frozen=True)

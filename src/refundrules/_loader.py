@@ -38,6 +38,7 @@ from refundrules._pack_model import (
 )
 from refundrules._prediction import SourceCitation
 from refundrules._profile import PlatformProfile
+from refundrules._seller_actions import ACTIONS_FILE, SellerActionsFile, check_seller_actions
 from refundrules._yaml import YamlDocument, load_yaml_file
 from refundrules.exceptions import CaseError, RulePackError
 
@@ -51,6 +52,7 @@ __all__ = [
     "read_pack",
     "read_profile",
     "read_properties",
+    "read_seller_actions",
     "read_tests",
     "resolve_pack_path",
 ]
@@ -145,7 +147,8 @@ class VersionDefinition:
 
 @dataclass(frozen=True)
 class PackDefinition:
-    """A fully checked family: manifest, profile and its dated versions (oldest first).
+    """A fully checked family: manifest, profile, its dated versions (oldest first) and the
+    seller actions it declares (``seller_actions.yaml``; only "do nothing" without one).
 
     Tests and properties are not part of it: :func:`read_tests` and :func:`read_properties`
     read them when a test, property or coverage run asks.
@@ -155,6 +158,7 @@ class PackDefinition:
     manifest: PackManifest
     profile: PlatformProfile
     versions: tuple[VersionDefinition, ...]
+    seller_actions: SellerActionsFile = field(default_factory=SellerActionsFile)
 
 
 def bundled_examples_root() -> Path | None:
@@ -175,12 +179,15 @@ def resolve_pack_path(name_or_path: str | Path) -> Path:
     """The folder of a pack: a path as given, or an installed pack's folder by name.
 
     A :class:`~pathlib.Path`, or a text that looks like a path (a separator, or a leading
-    ``.``), is a folder; any other text is an installed pack's name, even if a folder of that
+    ``.`` or ``~``, which is expanded to the home folder), is a folder; any other text is an installed pack's name, even if a folder of that
     name exists in the working directory (``./NAME`` reads that folder).
     """
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or looks_like_path(text):
-        candidate = Path(name_or_path)
+        try:
+            candidate = Path(name_or_path).expanduser()
+        except RuntimeError as exc:  # ~user of no such user, or no home folder
+            raise RulePackError(f"no rule pack folder {text!r}: {exc}", path=text) from exc
         if candidate.is_dir():
             return candidate
         raise RulePackError(f"no rule pack folder {text!r}", path=text)
@@ -301,6 +308,20 @@ def read_profile(root: Path) -> PlatformProfile:
     return profile
 
 
+def read_seller_actions(
+    root: Path, profile: PlatformProfile, parameters: Mapping[str, Parameter]
+) -> SellerActionsFile:
+    """The pack's ``seller_actions.yaml`` (read once, by the hardened reader, and checked
+    against its profile and parameters); an empty file or none declares only "do nothing"."""
+    file = root / ACTIONS_FILE
+    if not file.exists() and not file.is_symlink():
+        return SellerActionsFile()
+    doc = load_yaml_file(_inside_pack(root, file))
+    if doc.data is None:
+        return SellerActionsFile()
+    return check_seller_actions(_validate(SellerActionsFile, doc), doc, profile, parameters)
+
+
 def _version_ends(manifest: PackManifest) -> list[date | None]:
     versions = manifest.versions
     ends: list[date | None] = [later.effective_from - timedelta(days=1) for later in versions[1:]]
@@ -334,7 +355,7 @@ def _canonical(data: Any) -> bytes:
 def read_pack(name_or_path: str | Path) -> PackDefinition:
     """Load and check the family at ``name_or_path``; raise :class:`RulePackError` on any problem.
 
-    Reads the manifest, profile, parameters and rules once each; the tests and properties are
+    Reads the manifest, profile, parameters, rules and seller actions once each; the tests and properties are
     left for :func:`read_tests` and :func:`read_properties`.
     """
     root = resolve_pack_path(name_or_path)
@@ -408,7 +429,10 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
         _read_version(version, end, manifest, profile, parameters, specs, root, shared)
         for version, end in zip(manifest.versions, ends, strict=True)
     )
-    return PackDefinition(root=root, manifest=manifest, profile=profile, versions=versions)
+    actions = read_seller_actions(root, profile, parameters)
+    return PackDefinition(
+        root=root, manifest=manifest, profile=profile, versions=versions, seller_actions=actions
+    )
 
 
 @dataclass

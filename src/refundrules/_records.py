@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +40,9 @@ from refundrules._vocabulary import Resolution, Stage
 from refundrules.exceptions import CaseError, RefundRulesError
 
 __all__ = [
+    "MAX_RECORDS_FILE_BYTES",
+    "MAX_RECORD_BYTES",
+    "MAX_RECORD_DEPTH",
     "RECORD_FORMAT",
     "DecisionLog",
     "DecisionRecord",
@@ -49,6 +54,12 @@ __all__ = [
 ]
 
 RECORD_FORMAT: Final = "refundrules.decision/1"
+# Bounds on reading a records file: a record (a case and its outcome) is a few KB, so a line
+# past a megabyte, or nesting deeper than any case has, is not a record; the file bound keeps
+# a wrong path (a device, a disk image) from filling memory.
+MAX_RECORD_BYTES: Final = 1_000_000
+MAX_RECORD_DEPTH: Final = 100
+MAX_RECORDS_FILE_BYTES: Final = 200_000_000
 
 
 def canonical_case(case: Case) -> dict[str, Any]:
@@ -144,25 +155,81 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _depth_within(data: Any, limit: int) -> bool:
+    """Whether ``data`` (parsed JSON) nests at most ``limit`` levels deep (walked iteratively)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, list):
+            stack.extend((value, depth + 1) for value in item)
+    return True
+
+
+def _record_lines(source: Path) -> Iterator[tuple[int, bytes]]:
+    """The lines of a records file with their numbers, read under the documented bounds."""
+    try:
+        # Non-blocking, so a FIFO with no writer is refused at once instead of hanging.
+        descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise CaseError(
+            [("", f"cannot read the records file: {exc.strerror or exc}")], source=str(source)
+        ) from exc
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise CaseError(
+                [("", "cannot read the records file: not a regular file")], source=str(source)
+            )
+        total = 0
+        for number, line in enumerate(iter(lambda: handle.readline(MAX_RECORD_BYTES + 1), b""), 1):
+            total += len(line)
+            if total > MAX_RECORDS_FILE_BYTES:
+                raise CaseError(
+                    [("", f"the records file is larger than {MAX_RECORDS_FILE_BYTES:,} bytes")],
+                    source=f"{source}:{number}",
+                )
+            if len(line.rstrip(b"\r\n")) > MAX_RECORD_BYTES:
+                raise CaseError(
+                    [("", f"a record is longer than {MAX_RECORD_BYTES:,} bytes")],
+                    source=f"{source}:{number}",
+                )
+            yield number, line
+
+
+def _parsed(line: bytes, where: str) -> Any:
+    try:
+        data = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CaseError([("", "not UTF-8 text")], source=where) from exc
+    except json.JSONDecodeError as exc:
+        raise CaseError([("", f"not valid JSON: {exc.msg}")], source=where) from exc
+    except (ValueError, RecursionError) as exc:  # an integer past Python's digit limit; depth
+        raise CaseError([("", f"not valid JSON: {str(exc)[:200]}")], source=where) from exc
+    if not _depth_within(data, MAX_RECORD_DEPTH):
+        raise CaseError(
+            [("", f"the record is nested more than {MAX_RECORD_DEPTH} levels deep")],
+            source=where,
+        )
+    return data
+
+
 def read_decision_records(path: str | Path) -> list[tuple[int, DecisionRecord]]:
     """The records of a JSON Lines file with their line numbers (blank lines skipped).
 
+    The file must be a regular file of at most :data:`MAX_RECORDS_FILE_BYTES`, each record at
+    most :data:`MAX_RECORD_BYTES` long and nested at most :data:`MAX_RECORD_DEPTH` deep.
     Raises :class:`CaseError` naming the file, line and field of the first bad record.
     """
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError([("", f"cannot read the records file: {exc}")], source=str(path)) from exc
     records: list[tuple[int, DecisionRecord]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in _record_lines(source):
         if not line.strip():
             continue
         where = f"{source}:{number}"
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CaseError([("", f"not valid JSON: {exc.msg}")], source=where) from exc
+        data = _parsed(line, where)
         try:
             records.append((number, DecisionRecord.model_validate(data)))
         except ValidationError as exc:

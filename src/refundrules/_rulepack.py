@@ -53,6 +53,7 @@ from refundrules._pack_model import PackManifest, Parameter
 from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
 from refundrules._profile import PlatformProfile
 from refundrules._report import render_text
+from refundrules._seller_actions import SellerActionsFile
 from refundrules._smallest_change import SmallestChange, smallest_change
 from refundrules._timeline import Timeline, build_timeline
 from refundrules._vocabulary import Resolution
@@ -443,6 +444,11 @@ class RulePack:
     @property
     def definition(self) -> PackDefinition:
         return self._definition
+
+    @property
+    def seller_actions(self) -> SellerActionsFile:
+        """The seller actions the family declares (its ``seller_actions.yaml``, read at load)."""
+        return self._definition.seller_actions
 
     @property
     def versions(self) -> tuple[PackVersion, ...]:

@@ -17,31 +17,30 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from refundrules._case import Case
 from refundrules._i18n import LANGUAGES, Language, both
 from refundrules._pack_model import Parameter
 from refundrules._profile import PlatformProfile
 from refundrules._vocabulary import Stage
+from refundrules._yaml import YamlDocument
 from refundrules.exceptions import RulePackError
 
 __all__ = [
     "ACCEPTED",
     "ACTIONS_FILE",
     "DO_NOTHING",
-    "ActionSpec",
-    "ActionsFile",
+    "ActionWords",
     "AssumedEvent",
     "SellerAction",
-    "Words",
+    "SellerActionSpec",
+    "SellerActionsFile",
     "acceptance_unknown",
     "action_texts",
+    "check_seller_actions",
     "money",
-    "read_seller_actions",
     "seller_actions",
 ]
 
@@ -55,7 +54,7 @@ class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Words(_Spec):
+class ActionWords(_Spec):
     """A phrase in English and (optionally) Chinese; ``{term}`` is filled per variant."""
 
     en: str = Field(min_length=1)
@@ -74,7 +73,7 @@ class AssumedEvent(_Spec):
     request_kind: str | None = None
 
 
-class ActionSpec(_Spec):
+class SellerActionSpec(_Spec):
     """One kind of seller action: an event (``event``) or evidence handed in (``evidence``);
     ``refusal_reasons`` / ``shares`` (of the requested amount) make one variant each.
     ``request_kinds`` limits it to requests of those kinds; ``before`` / ``after`` are events
@@ -83,7 +82,7 @@ class ActionSpec(_Spec):
     ``accepted_title`` for that variant and ``accepted_by`` for the buyer's acceptance."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: Words
+    title: ActionWords
     stages: tuple[Stage, ...] = Field(min_length=1)
     event: str | None = None
     refusal_reasons: tuple[str, ...] = ()
@@ -92,20 +91,20 @@ class ActionSpec(_Spec):
     request_kinds: tuple[str, ...] = ()
     before: tuple[AssumedEvent, ...] = ()
     after: tuple[AssumedEvent, ...] = ()
-    assumes: Words | None = None
+    assumes: ActionWords | None = None
     accepted_share: str | None = None
-    accepted_title: Words | None = None
+    accepted_title: ActionWords | None = None
     accepted_by: AssumedEvent | None = None
 
 
-class ActionsFile(_Spec):
+class SellerActionsFile(_Spec):
     """A pack's ``seller_actions.yaml``; ``compare_with`` names the action every other one is
     also compared with (besides the cheapest), e.g. agreeing."""
 
-    do_nothing: Words = Words(en="Do nothing", zh="不处理")
+    do_nothing: ActionWords = ActionWords(en="Do nothing", zh="不处理")
     compare_with: str | None = None
-    actions: tuple[ActionSpec, ...] = ()
-    labels: dict[str, Words] = {}
+    actions: tuple[SellerActionSpec, ...] = ()
+    labels: dict[str, ActionWords] = {}
 
 
 class SellerAction(_Spec):
@@ -137,57 +136,74 @@ def _event_problems(
     return problems
 
 
-def read_seller_actions(
-    root: Path, profile: PlatformProfile, parameters: Mapping[str, Parameter]
-) -> ActionsFile:
-    """The pack's ``seller_actions.yaml`` checked against its profile and parameters (no file:
-    only "do nothing")."""
-    path = root / ACTIONS_FILE
-    if not path.is_file():
-        return ActionsFile()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        found = ActionsFile.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise RulePackError(f"cannot read the seller actions: {exc}", path=str(path)) from exc
+def check_seller_actions(
+    found: SellerActionsFile,
+    doc: YamlDocument,
+    profile: PlatformProfile,
+    parameters: Mapping[str, Parameter],
+) -> SellerActionsFile:
+    """``found`` (the pack's ``seller_actions.yaml``, read as ``doc``) checked against the
+    pack's profile and parameters; :class:`RulePackError` names the file, line and field of
+    the first action that names something the pack does not have."""
     reasons = set(profile.terms("refusal_reasons"))
     kinds = set(profile.terms("evidence_kinds"))
     request_kinds = set(profile.terms("request_kinds"))
-    for spec in found.actions:
-        problems: list[str] = []
+    for index, spec in enumerate(found.actions):
+        problems: list[tuple[str, str]] = []
         if (spec.event is None) == (not spec.evidence):
-            problems.append("an action adds either an event or evidence")
+            problems.append(("event", "an action adds either an event or evidence"))
         if spec.event is not None:
             declared = profile.events.get(spec.event)
             if declared is None or "seller" not in declared.by:
-                problems.append(f"{spec.event!r} is not an event the seller may do")
+                problems.append(("event", f"{spec.event!r} is not an event the seller may do"))
         problems += [
-            f"unknown refusal reason {r!r}" for r in spec.refusal_reasons if r not in reasons
+            ("refusal_reasons", f"unknown refusal reason {r!r}")
+            for r in spec.refusal_reasons
+            if r not in reasons
         ]
-        problems += [f"unknown evidence kind {k!r}" for k in spec.evidence if k not in kinds]
         problems += [
-            f"unknown request kind {k!r}" for k in spec.request_kinds if k not in request_kinds
+            ("evidence", f"unknown evidence kind {k!r}") for k in spec.evidence if k not in kinds
         ]
-        accepted = (spec.accepted_by,) if spec.accepted_by is not None else ()
-        problems += _event_problems((*spec.before, *spec.after, *accepted), profile, request_kinds)
+        problems += [
+            ("request_kinds", f"unknown request kind {k!r}")
+            for k in spec.request_kinds
+            if k not in request_kinds
+        ]
+        for key in ("before", "after"):
+            events: tuple[AssumedEvent, ...] = getattr(spec, key)
+            problems += [(key, p) for p in _event_problems(events, profile, request_kinds)]
+        if spec.accepted_by is not None:
+            found_problems = _event_problems((spec.accepted_by,), profile, request_kinds)
+            problems += [("accepted_by", p) for p in found_problems]
         if spec.accepted_share is not None:
             if spec.accepted_share not in parameters:
-                problems.append(f"accepted_share names no parameter: {spec.accepted_share!r}")
+                problems.append(
+                    (
+                        "accepted_share",
+                        f"accepted_share names no parameter: {spec.accepted_share!r}",
+                    )
+                )
             if spec.accepted_by is None or spec.accepted_title is None:
-                problems.append("accepted_share needs accepted_by and accepted_title")
+                problems.append(
+                    ("accepted_share", "accepted_share needs accepted_by and accepted_title")
+                )
         if problems:
+            key_path: tuple[str | int, ...] = ("actions", index, problems[0][0])
             raise RulePackError(
-                f"seller action {spec.id!r}: {'; '.join(problems)}", path=str(path), field=spec.id
+                f"seller action {spec.id!r}: {'; '.join(message for _, message in problems)}",
+                path=doc.path,
+                line=doc.line_of(key_path),
+                field=".".join(map(str, key_path)),
             )
     return found
 
 
-def _label(found: ActionsFile, term: str, language: Language) -> str:
+def _label(found: SellerActionsFile, term: str, language: Language) -> str:
     words = found.labels.get(term)
     return words.text(language) if words is not None else term.replace("_", " ")
 
 
-def action_texts(words: Words, found: ActionsFile, **terms: str) -> dict[str, str]:
+def action_texts(words: ActionWords, found: SellerActionsFile, **terms: str) -> dict[str, str]:
     """``words`` in every language, each ``{term}`` given its label in that language."""
     texts: dict[str, str] = {}
     for language in LANGUAGES:
@@ -211,7 +227,7 @@ def _assumed(events: tuple[AssumedEvent, ...], at: str) -> tuple[dict[str, str],
 
 
 def _offer(
-    spec: ActionSpec, title: Words, case: Case, share: float, at: str, key: str
+    spec: SellerActionSpec, title: ActionWords, case: Case, share: float, at: str, key: str
 ) -> SellerAction:
     amount = money(case.request.amount * Decimal(str(share)))
     texts: dict[str, str] = {
@@ -228,7 +244,7 @@ def _offer(
 
 
 def seller_actions(
-    found: ActionsFile,
+    found: SellerActionsFile,
     case: Case,
     stage: Stage,
     as_of: datetime,
@@ -254,7 +270,9 @@ def seller_actions(
             yield _accepted(spec, case, name, parameters[name].value, at)
 
 
-def _variants(spec: ActionSpec, found: ActionsFile, case: Case, at: str) -> Iterator[SellerAction]:
+def _variants(
+    spec: SellerActionSpec, found: SellerActionsFile, case: Case, at: str
+) -> Iterator[SellerAction]:
     """One action per evidence kind, refusal reason or share (or the one action)."""
     if spec.evidence:
         for kind in spec.evidence:
@@ -288,7 +306,7 @@ def _variants(spec: ActionSpec, found: ActionsFile, case: Case, at: str) -> Iter
         )
 
 
-def _accepted(spec: ActionSpec, case: Case, name: str, share: float, at: str) -> SellerAction:
+def _accepted(spec: SellerActionSpec, case: Case, name: str, share: float, at: str) -> SellerAction:
     """The offer of the smallest share the buyer is predicted to accept, accepted."""
     assert spec.accepted_title is not None and spec.accepted_by is not None  # checked at read
     offer = _offer(spec, spec.accepted_title, case, share, at, ACCEPTED)
@@ -300,7 +318,7 @@ def _accepted(spec: ActionSpec, case: Case, name: str, share: float, at: str) ->
     return offer.model_copy(update={"after": _assumed((spec.accepted_by,), at), "assumes": assumes})
 
 
-def acceptance_unknown(found: ActionsFile, tried: Collection[str]) -> dict[str, str]:
+def acceptance_unknown(found: SellerActionsFile, tried: Collection[str]) -> dict[str, str]:
     """What what-if says where partial offers were ``tried`` (action kinds) but the pack does
     not predict which amount the buyer accepts (empty where it does, or no offer was tried)."""
     offers = [spec for spec in found.actions if spec.shares and spec.id in tried]

@@ -123,6 +123,7 @@ class Engine:
         self._last: dict[str, ReloadResult | ReloadError] = {}
         self._lock = threading.Lock()
         self._reloading = threading.Lock()  # one reload at a time; predictions never wait on it
+        self._watching = threading.Lock()  # guards starting the watcher and taking it away
         self._slots: dict[str, _Slot] = {}
         self._closed = False
         sources = list(packs) if packs is not None else list(installed_packs())
@@ -281,16 +282,21 @@ class Engine:
         """Reload a pack whenever its files change (checked every ``interval`` seconds, by a
         thread that :meth:`close` stops). A reload that fails keeps the old pack, is logged
         (logger ``refundrules.engine``) and is what :meth:`last_reload` returns."""
-        with self._lock:
-            if self._closed:
-                raise RefundRulesError("this engine was closed")
-            if self._watcher is not None:
-                return
-        self._watcher = PackWatcher(self._roots, self.reload, interval=interval)
+        # Under the watch lock from the check to the assignment, so a close() meanwhile either
+        # comes first (and this refuses) or finds the watcher (and stops it). The engine's own
+        # lock is free while the watcher starts: its first snapshot asks for the roots.
+        with self._watching:
+            with self._lock:
+                if self._closed:
+                    raise RefundRulesError("this engine was closed")
+                if self._watcher is not None:
+                    return
+            self._watcher = PackWatcher(self._roots, self.reload, interval=interval)
 
     @property
     def watching(self) -> bool:
-        return self._watcher is not None and self._watcher.running
+        watcher = self._watcher
+        return watcher is not None and watcher.running
 
     def _roots(self) -> dict[str, Path]:
         with self._lock:
@@ -308,11 +314,13 @@ class Engine:
     # --- lifetime --------------------------------------------------------------------------
     def close(self) -> None:
         """Stop watching and free every pack (those in use when their last prediction returns)."""
-        watcher, self._watcher = self._watcher, None
+        with self._watching:  # no watch() can start a watcher once this is done
+            with self._lock:
+                self._closed = True
+            watcher, self._watcher = self._watcher, None
         if watcher is not None:
-            watcher.stop()
+            watcher.stop()  # outside the locks: its thread may be reloading, which takes them
         with self._lock:
-            self._closed = True
             slots = list(self._slots.values())
             self._slots.clear()
             idle = []

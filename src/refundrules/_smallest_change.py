@@ -29,7 +29,6 @@ from refundrules._seller_actions import (
     DO_NOTHING,
     SellerAction,
     action_texts,
-    read_seller_actions,
     seller_actions,
 )
 from refundrules._vocabulary import Resolution
@@ -62,7 +61,7 @@ def smallest_change(
     pack: PackForActions, case: Case, target: Resolution, as_of: datetime, language: Language
 ) -> SmallestChange:
     now = pack.predict(case, as_of, likelihood=False)
-    found = read_seller_actions(pack.root, pack.profile, pack.parameters)
+    found = pack.seller_actions
     if now.resolution.outcome is target:
         return _answer(case, as_of, target, (), now, language, already=True)
     nothing = SellerAction(

@@ -14,11 +14,13 @@ from __future__ import annotations
 import io
 import sys
 
-__all__ = ["printable", "use_safe_streams"]
+__all__ = ["CONTROL_CHARACTERS", "printable", "use_safe_streams"]
 
-# C0 and C1 controls except tab and line breaks, and the bidirectional overrides.
-_HIDDEN = {
-    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+# C0 and C1 controls except tab and line breaks, and the bidirectional overrides: what could
+# retitle or clear a terminal, or disguise text on screen. A case refuses them in its text
+# (``refundrules._case``); output escapes them.
+CONTROL_CHARACTERS = frozenset(
+    chr(code)
     for code in (
         *range(0x00, 0x20),
         *range(0x7F, 0xA0),
@@ -26,12 +28,18 @@ _HIDDEN = {
         *range(0x2066, 0x206A),
     )
     if chr(code) not in "\t\n\r"
+)
+_ESCAPES = {
+    ord(char): f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    for char in CONTROL_CHARACTERS
 }
+_LINE_ESCAPES = {**_ESCAPES, ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"}
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters written out as escapes (``\\x1b``)."""
-    return text.translate(_HIDDEN)
+def printable(text: str, *, one_line: bool = False) -> str:
+    """``text`` with control characters written out as escapes (``\\x1b``); ``one_line``
+    escapes tabs and line breaks too (for a value such as an id inside a line of output)."""
+    return text.translate(_LINE_ESCAPES if one_line else _ESCAPES)
 
 
 def use_safe_streams() -> None:

@@ -38,10 +38,10 @@ from refundrules._profile import PlatformProfile
 from refundrules._seller_actions import (
     DO_NOTHING,
     SellerAction,
+    SellerActionsFile,
     acceptance_unknown,
     action_texts,
     money,
-    read_seller_actions,
     seller_actions,
 )
 from refundrules._vocabulary import ReturnShippingPayer
@@ -68,6 +68,9 @@ class PackForActions(Protocol):
 
     @property
     def parameters(self) -> Mapping[str, Parameter]: ...
+
+    @property
+    def seller_actions(self) -> SellerActionsFile: ...
 
     def predict(
         self,
@@ -280,7 +283,7 @@ def what_if(
     """Try each seller action (or those whose id or kind is in ``actions``) on ``case``
     (``prediction``: the case as it stands at ``as_of``, if already made)."""
     now = pack.predict(case, as_of) if prediction is None else prediction
-    found = read_seller_actions(pack.root, pack.profile, pack.parameters)
+    found = pack.seller_actions
     tried: list[tuple[SellerAction, Prediction]] = []
     nothing = SellerAction(
         id=DO_NOTHING, kind=DO_NOTHING, title="", texts=action_texts(found.do_nothing, found)
