@@ -61,6 +61,7 @@ DOC_FILES = (
     "explain.md",
     "platforms/ebay.md",
     "platforms/douyin.md",
+    "platforms/wechat_shop.md",
 )
 SESSION_DOCS = ("tutorial-change-a-rule.md",)
 BIN = Path(sys.executable).parent

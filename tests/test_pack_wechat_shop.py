@@ -71,7 +71,9 @@ def test_example_predicts_with_cited_reasons(name: str, capsys: pytest.CaptureFi
     assert "阶段" in capsys.readouterr().out
 
 
-def _dispute(wechat: RulePack, requested_at: datetime, reply_after: timedelta | None = None) -> Case:
+def _dispute(
+    wechat: RulePack, requested_at: datetime, reply_after: timedelta | None = None
+) -> Case:
     """A refused quality claim the buyer escalates 2 h after the refusal; the merchant
     answers the dispute ``reply_after`` the escalation (never if None)."""
     escalated = requested_at + timedelta(hours=4)
@@ -141,14 +143,17 @@ def test_dispute_deadline_is_72h_before_2024_03_25_and_48h_from_it(wechat: RuleP
     assert early.stage.value == "platform_reviewing"
 
 
-@pytest.mark.parametrize("requested_at", [BEFORE, AFTER, datetime.fromisoformat("2026-03-01T10:00:00+08:00")])
+@pytest.mark.parametrize(
+    "requested_at", [BEFORE, AFTER, datetime.fromisoformat("2026-03-01T10:00:00+08:00")]
+)
 def test_merchant_timeout_defaults_to_the_buyer(wechat: RulePack, requested_at: datetime) -> None:
     # Without photos the buyer would lose on the merits (ruling_buyer_without_proof); a
     # merchant who never answers the dispute loses anyway, in every version.
     escalated = requested_at + timedelta(hours=4)
     case = _dispute(wechat, requested_at)
     answered = wechat.predict(
-        _dispute(wechat, requested_at, reply_after=timedelta(hours=1)), escalated + timedelta(hours=80)
+        _dispute(wechat, requested_at, reply_after=timedelta(hours=1)),
+        escalated + timedelta(hours=80),
     )
     silent = wechat.predict(case, escalated + timedelta(hours=80))
     assert answered.resolution.outcome.value == "request_rejected"
@@ -159,7 +164,8 @@ def test_merchant_timeout_defaults_to_the_buyer(wechat: RulePack, requested_at: 
     assert silent.seller_consequences.dispute_record
     # An answer that comes after the deadline does not save the merchant.
     late = wechat.predict(
-        _dispute(wechat, requested_at, reply_after=timedelta(hours=75)), escalated + timedelta(hours=80)
+        _dispute(wechat, requested_at, reply_after=timedelta(hours=75)),
+        escalated + timedelta(hours=80),
     )
     assert late.resolution.rule_id == "merchant_dispute_timeout_buyer_wins"
 
