@@ -63,6 +63,7 @@ DOC_FILES = (
     "platforms/ebay.md",
     "platforms/douyin.md",
     "platforms/pinduoduo.md",
+    "platforms/wechat_shop.md",
 )
 SESSION_DOCS = ("tutorial-change-a-rule.md",)
 BIN = Path(sys.executable).parent
