@@ -4,19 +4,23 @@ delivery, K2-02) and 2024-12-02 (end of the refund-without-return service, K2-06
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 import pytest
 
 import refundrules
 from refundrules import Case, RulePack
-from refundrules._cli import main
 
 from .conftest import ROOT
+from .pack_examples import (
+    assert_deadlines,
+    assert_every_example_expected,
+    example_folder,
+    predict_json,
+    predict_text,
+)
 
-EXAMPLES = ROOT / "examples" / "kuaishou"
-AS_OF: dict[str, str] = json.loads((EXAMPLES / "as_of.json").read_text("utf-8"))
+EXAMPLES, AS_OF = example_folder("kuaishou")
 
 # name -> (stage, resolution, {deadline id: due time}, buyer flags)
 EXPECTED: dict[str, tuple[str, str, dict[str, str], list[str]]] = {
@@ -50,28 +54,23 @@ def kuaishou() -> RulePack:
 
 
 def test_every_kuaishou_example_has_an_as_of_and_an_expectation() -> None:
-    files = sorted(path.name for path in EXAMPLES.glob("*.yaml"))
-    assert files == sorted(AS_OF) == sorted(EXPECTED)
+    assert_every_example_expected(EXAMPLES, AS_OF, EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_predicts_with_cited_reasons(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    path = str(EXAMPLES / name)
-    assert main(["predict", path, "--as-of", AS_OF[name], "--format", "json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    path = EXAMPLES / name
+    data = predict_json(path, AS_OF[name], "kuaishou", capsys)
     stage, resolution, deadlines, flags = EXPECTED[name]
-    assert data["pack"]["id"] == "kuaishou"
     assert data["stage"] == stage
     assert data["resolution"]["outcome"] == resolution
     assert data["resolution"]["currency"] == "CNY"
-    due = {item["id"]: datetime.fromisoformat(item["due_at"]) for item in data["deadlines"]}
-    assert due == {key: datetime.fromisoformat(value) for key, value in deadlines.items()}
+    assert_deadlines(data, deadlines)
     assert [flag["flag"] for flag in data["buyer_flags"]] == flags
     rule_ids = {reason["rule_id"] for reason in data["reasons"]}
     assert data["resolution"]["rule_id"] in rule_ids
     assert data["reasons"] and all(reason["sources"] for reason in data["reasons"])
-    assert main(["predict", path, "--as-of", AS_OF[name], "--lang", "en"]) == 0
-    text = capsys.readouterr().out
+    text = predict_text(path, AS_OF[name], "en", capsys)
     assert "Stage:" in text and "[decided] " in text
 
 

@@ -5,7 +5,6 @@ reasons; the merchant's dispute deadline is 72 h before 2024-03-25 and 48 h from
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,9 +14,15 @@ from refundrules import Case, RulePack
 from refundrules._cli import main
 
 from .conftest import ROOT
+from .pack_examples import (
+    assert_deadlines,
+    assert_every_example_expected,
+    example_folder,
+    predict_json,
+    predict_text,
+)
 
-EXAMPLES = ROOT / "examples" / "wechat_shop"
-AS_OF: dict[str, str] = json.loads((EXAMPLES / "as_of.json").read_text("utf-8"))
+EXAMPLES, AS_OF = example_folder("wechat_shop")
 
 # name -> (stage, resolution, deciding rule, {deadline id: due time})
 EXPECTED: dict[str, tuple[str, str, str, dict[str, str]]] = {
@@ -48,27 +53,22 @@ def wechat() -> RulePack:
 
 
 def test_every_wechat_example_has_an_as_of_and_an_expectation() -> None:
-    files = sorted(path.name for path in EXAMPLES.glob("*.yaml"))
-    assert files == sorted(AS_OF) == sorted(EXPECTED)
+    assert_every_example_expected(EXAMPLES, AS_OF, EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_predicts_with_cited_reasons(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    path = str(EXAMPLES / name)
-    assert main(["predict", path, "--as-of", AS_OF[name], "--format", "json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    path = EXAMPLES / name
+    data = predict_json(path, AS_OF[name], "wechat_shop", capsys)
     stage, resolution, rule_id, deadlines = EXPECTED[name]
-    assert data["pack"]["id"] == "wechat_shop"
     assert data["stage"] == stage
     assert data["resolution"]["outcome"] == resolution
     assert data["resolution"]["rule_id"] == rule_id
     assert data["resolution"]["currency"] == "CNY"
-    due = {item["id"]: datetime.fromisoformat(item["due_at"]) for item in data["deadlines"]}
-    assert due == {key: datetime.fromisoformat(value) for key, value in deadlines.items()}
+    assert_deadlines(data, deadlines)
     assert {reason["rule_id"] for reason in data["reasons"]} >= {rule_id}
     assert data["reasons"] and all(reason["sources"] for reason in data["reasons"])
-    assert main(["predict", path, "--as-of", AS_OF[name], "--lang", "zh"]) == 0
-    assert "阶段" in capsys.readouterr().out
+    assert "阶段" in predict_text(path, AS_OF[name], "zh", capsys)
 
 
 def _dispute(
