@@ -269,7 +269,7 @@ def test_calibration_splits_the_taobao_familys_records_by_platform_served() -> N
     taobao_tuning, taobao_aside = split["taobao"]
     tmall_tuning, tmall_aside = split["tmall"]
     assert (taobao_tuning.total, taobao_aside.total) == (4, 2)
-    # Tmall: three tuning records, one of which (2012) predates the pack; two set aside
+    # Tmall: two tuning records, one of which (2012) predates the pack; two set aside
     assert (len(tmall_tuning.results), tmall_tuning.total, tmall_aside.total) == (2, 1, 2)
     assert taobao_tuning.total + tmall_tuning.total == report.tuning.total
     assert taobao_aside.total + tmall_aside.total == report.held_aside.total
