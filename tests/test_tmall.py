@@ -302,3 +302,44 @@ def test_a_single_platform_pack_has_one_platform_and_no_split_lines(
     assert main(["calibrate", "taobao", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data["by_platform"]) == {"taobao", "tmall"}
+
+
+def test_packs_and_validate_say_the_taobao_pack_also_serves_tmall(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["validate", "taobao"]) == 0
+    assert capsys.readouterr().out.startswith("ok: taobao (taobao, also serves tmall): ")
+    assert main(["packs", "--format", "json"]) == 0
+    listed = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}
+    assert listed["taobao"]["also_serves"] == ["tmall"]
+    assert "also_serves" not in listed["pinduoduo"]
+
+
+def test_the_pack_tests_of_tmall_cases_pass(taobao: refundrules.RulePack) -> None:
+    from refundrules.authoring import run_pack_tests
+
+    results = [result for result in run_pack_tests(taobao) if result.test.case.platform == "tmall"]
+    assert len(results) == 2
+    assert all(result.passed for result in results), [result.mismatches for result in results]
+
+
+def test_two_loaded_packs_also_serving_one_platform_are_an_error_naming_both(
+    tmp_path: Path,
+) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    for folder, name in ((first, "maple_one"), (second, "maple_two")):
+        shutil.copytree(MAPLE, folder)
+        _replace(folder / "pack.yaml", "id: fictional_marketplace", f"id: {name}")
+        _replace(folder / "pack.yaml", "platform: maple_market", f"platform: {name}")
+        _replace(
+            folder / "profile.yaml",
+            "platform: maple_market\n",
+            f"platform: {name}\nalso_serves: [maple_market]\n",
+        )
+    data = refundrules.load_case(PDD_EXAMPLE).model_dump(mode="json", exclude_none=True)
+    data["platform"] = "maple_market"
+    with Engine([first, second]) as engine, pytest.raises(RulePackError) as caught:
+        engine.resolve(data)
+    assert "more than one loaded pack" in str(caught.value)
+    with Engine([first]) as engine:
+        assert engine.resolve(data) == "maple_one"
