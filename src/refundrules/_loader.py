@@ -345,15 +345,13 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
     for spec, doc, index in specs:
         check(spec, doc, index, parameters)
 
-    shared = _SharedWork(
-        base=_canonical(
-            {
-                "family": {k: v for k, v in manifest_doc.data.items() if k != "versions"},
-                "profile": profile.model_dump(mode="json", by_alias=True),
-                "parts": included.fingerprint,
-            }
-        )
-    )
+    base: dict[str, Any] = {
+        "family": {k: v for k, v in manifest_doc.data.items() if k != "versions"},
+        "profile": profile.model_dump(mode="json", by_alias=True),
+    }
+    if included.fingerprint:  # a family without parts keeps the hash it always had
+        base["parts"] = included.fingerprint
+    shared = _SharedWork(base=_canonical(base))
     versions = tuple(
         _read_version(version, end, manifest, profile, parameters, specs, root, shared)
         for version, end in zip(manifest.versions, ends, strict=True)
