@@ -78,6 +78,7 @@ wheel-check: $(STAMP)  ## build the wheel, install it elsewhere, predict from an
 	$(call install_durable,.venv-wheel/bin)
 	.venv-wheel/bin/python -m pip install --quiet dist/*.whl
 	cd /tmp && $(CURDIR)/.venv-wheel/bin/refundrules validate pinduoduo
+	cd /tmp && $(CURDIR)/.venv-wheel/bin/refundrules validate taobao  # includes rules/_shared/china_law
 	cd /tmp && $(CURDIR)/.venv-wheel/bin/refundrules predict $(CURDIR)/$(EXAMPLE) --as-of $(AS_OF) --format json > /dev/null
 	cd /tmp && $(CURDIR)/.venv-wheel/bin/python -c "import refundrules, sys; p = refundrules.load_rule_pack('pinduoduo'); assert 'site-packages' in str(p.root), p.root; print('wheel ok:', p)"
 

@@ -284,6 +284,8 @@ def check_yaml_snippet(data: Any) -> str:
     from refundrules._pack_model import (
         PackManifest,
         Parameter,
+        PartInclude,
+        PartManifest,
         PropertiesFile,
         RulesFile,
         TestsFile,
@@ -320,6 +322,13 @@ def check_yaml_snippet(data: Any) -> str:
         problems = [message for message, _ in profile.problems() if "policy.granted" not in message]
         assert not problems, problems
         return "platform profile"
+    if {"id", "sources"} <= set(data) and "platform" not in data:
+        PartManifest.model_validate(data)
+        return "part manifest"
+    if set(data) == {"includes"}:
+        for raw in data["includes"]:
+            PartInclude.model_validate(raw)
+        return "pack includes"
     if {"id", "sources"} <= set(data):
         PackManifest.model_validate(data)
         return "pack manifest"

@@ -43,7 +43,7 @@ EXPECTED: dict[str, tuple[str, str, str, dict[str, str]]] = {
     "04_no_reason_return_escalated.yaml": (
         "platform_reviewing",
         "return_and_refund",
-        "seven_day_return_refusal_overruled",
+        "cn_seven_day_return_refusal_overruled",
         {"platform_decides": "2026-03-12T20:00:00+08:00"},
     ),
     # a Tmall case, predicted by this pack (profile also_serves: [tmall]; tests/test_tmall.py)

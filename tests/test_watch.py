@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +19,7 @@ import refundrules
 from refundrules import _watch
 from refundrules.exceptions import RefundRulesError, ReloadError
 
+from .conftest import ROOT
 from .test_service import AS_OF, CASE, shorten_window
 
 
@@ -181,3 +184,16 @@ def test_threads_watching_and_closing_at_once_leave_no_watcher_running() -> None
         assert not engine.watching and watchers() == []
         with pytest.raises(RefundRulesError, match="closed"):
             engine.watch(3600)
+
+
+def test_a_snapshot_sees_the_shared_parts_beside_the_pack(tmp_path: Path) -> None:
+    pack = tmp_path / "taobao"
+    shutil.copytree(ROOT / "rules" / "taobao", pack)
+    shutil.copytree(ROOT / "rules" / "_shared", tmp_path / "_shared")
+    before = _watch.snapshot(pack)
+    part = tmp_path / "_shared" / "china_law" / "parameters.yaml"
+    part.write_text(part.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    after = _watch.snapshot(pack)
+    assert before is not None and after is not None
+    assert before != after
+    assert any(name.startswith(os.path.join("..", "_shared")) for name, _, _ in after)

@@ -34,6 +34,16 @@ def test_the_wheel_carries_every_example_and_its_as_of(wheel: zipfile.ZipFile) -
     assert shipped == on_disk  # platform folders (examples/ebay/) included
 
 
+def test_the_wheel_carries_the_shared_parts(wheel: zipfile.ZipFile) -> None:
+    # A pack that includes a part (taobao: china_law) must load from an installed wheel too.
+    prefix = "refundrules/rules/_shared/"
+    shipped = {name.removeprefix(prefix) for name in wheel.namelist() if name.startswith(prefix)}
+    shared = ROOT / "rules" / "_shared"
+    on_disk = {p.relative_to(shared).as_posix() for p in shared.rglob("*.yaml")}
+    assert "china_law/part.yaml" in on_disk
+    assert on_disk <= shipped
+
+
 def test_metadata_has_urls_and_hypothesis_only_as_an_extra(wheel: zipfile.ZipFile) -> None:
     metadata = wheel.read(next(n for n in wheel.namelist() if n.endswith("METADATA"))).decode()
     assert "Project-URL: Homepage, " in metadata and "Project-URL: Issues, " in metadata

@@ -15,14 +15,19 @@ from datetime import date, timedelta
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from refundrules._case import Case, case_error_from
 from refundrules._conditions import Condition, ConditionProblem, check_condition
 from refundrules._facts import FactSpec
 from refundrules._installed import installed_pack, installed_packs, looks_like_path
+from refundrules._pack_files import check_source as _check_source_in
+from refundrules._pack_files import inside_pack as _inside_pack
+from refundrules._pack_files import read_parameters
+from refundrules._pack_files import validate_model as _validate
+from refundrules._pack_files import yaml_files as _yaml_files
 from refundrules._pack_model import (
     TIME_UNITS,
     PackManifest,
@@ -36,6 +41,7 @@ from refundrules._pack_model import (
     RuleSpec,
     TestsFile,
 )
+from refundrules._parts import include_parts, read_includes
 from refundrules._prediction import SourceCitation
 from refundrules._profile import PlatformProfile
 from refundrules._seller_actions import ACTIONS_FILE, SellerActionsFile, check_seller_actions
@@ -57,7 +63,6 @@ __all__ = [
     "resolve_pack_path",
 ]
 
-_Model = TypeVar("_Model", bound=BaseModel)
 _UNITS_FOR = {
     "deadline": TIME_UNITS,
     "points": ("points",),
@@ -206,97 +211,6 @@ def resolve_pack_path(name_or_path: str | Path) -> Path:
     )
 
 
-def _validate(model: type[_Model], doc: YamlDocument) -> _Model:
-    if not isinstance(doc.data, dict):
-        raise RulePackError("the file must hold a mapping", path=doc.path, line=1)
-    try:
-        return model.model_validate(doc.data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        loc = tuple(part for part in first["loc"] if isinstance(part, int | str))
-        clean = tuple(
-            part
-            for part in loc
-            if not (
-                isinstance(part, str)
-                and ("[" in part or part.startswith(("function-", "literal", "enum")))
-            )
-        )
-        field = ".".join(str(part) for part in clean)
-        message = first["msg"].removeprefix("Value error, ")
-        rule_id = _rule_id_at(doc, clean)
-        if first["type"] == "extra_forbidden":
-            message = f"unknown key {str(clean[-1])!r}"
-        raise RulePackError(
-            message, path=doc.path, line=doc.line_of(clean), field=field, rule_id=rule_id
-        ) from exc
-
-
-def _rule_id_at(doc: YamlDocument, loc: tuple[str | int, ...]) -> str | None:
-    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
-        rules = doc.data.get("rules") if isinstance(doc.data, dict) else None
-        if isinstance(rules, list) and loc[1] < len(rules) and isinstance(rules[loc[1]], dict):
-            rule_id = rules[loc[1]].get("id")
-            return str(rule_id) if rule_id is not None else None
-    return None
-
-
-def _inside_pack(root: Path, file: Path) -> Path:
-    """``file``, after checking that it lies inside the pack folder ``root`` once symlinks are
-    resolved: a pack reads only its own files."""
-    if not file.resolve().is_relative_to(root.resolve()):
-        raise RulePackError(
-            f"{file.name} links outside the pack folder (to {file.resolve()})",
-            path=str(file),
-            hint="copy the file into the pack instead of linking to it",
-        )
-    return file
-
-
-def _yaml_files(folder: Path, root: Path | None = None, *, subfolders: bool = False) -> list[Path]:
-    """The ``.yaml`` / ``.yml`` files directly in ``folder`` (a subfolder of the pack at
-    ``root``, by default ``folder``'s parent), in name order.
-
-    Nothing that looks like a pack file is skipped silently: a subfolder (unless
-    ``subfolders``: tests/ keeps case files in them), a name ending in ``.YAML`` or ``.Yml``,
-    or an entry that is not a regular file is an error, and so is a file or folder that links
-    outside the pack.
-    """
-    root = folder.parent if root is None else root
-    if not folder.exists() and not folder.is_symlink():
-        return []
-    _inside_pack(root, folder)
-    if not folder.is_dir():
-        raise RulePackError(f"{folder.name} must be a folder", path=str(folder))
-    found: list[Path] = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
-            continue  # editor and system files (.DS_Store, .swp)
-        suffix = entry.suffix
-        if entry.is_dir() and not entry.is_symlink():
-            if subfolders:
-                continue
-            raise RulePackError(
-                f"{folder.name}/ holds a subfolder {entry.name!r}; only the files directly in "
-                f"{folder.name}/ are read",
-                path=str(entry),
-                hint=f"move its files up into {folder.name}/",
-            )
-        if suffix.lower() not in (".yaml", ".yml"):
-            continue
-        if suffix not in (".yaml", ".yml"):
-            raise RulePackError(
-                f"{entry.name!r} would not be read: pack files end in lower-case .yaml or .yml",
-                path=str(entry),
-                hint=f"rename it to {entry.stem}.yaml",
-            )
-        _inside_pack(root, entry)
-        if not entry.is_file():
-            raise RulePackError(f"{entry.name} is not a regular file", path=str(entry))
-        found.append(entry)
-    return found
-
-
 def read_profile(root: Path) -> PlatformProfile:
     """The platform profile of the family at ``root`` (``profile.yaml``), checked."""
     doc = load_yaml_file(root / "profile.yaml")
@@ -390,8 +304,12 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
             line=manifest_doc.line_of(("platform",)),
             field="platform",
         )
+    # Shared parts first: the family's parameters and rules may cite the sources they bring.
+    parts = read_includes(manifest, manifest_doc, root)
+    if manifest.includes:
+        manifest = manifest.model_copy(update={"sources": dict(parts.sources)})
     parameters_doc = load_yaml_file(parameters_file)
-    parameters = _read_parameters(parameters_doc, manifest)
+    parameters = read_parameters(parameters_doc, manifest.sources)
     ends = _version_ends(manifest)
     starts = {version.effective_from for version in manifest.versions}
     finishes = {end for end in ends if end is not None}
@@ -414,23 +332,32 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
             for span in spec.in_force_spans:
                 _check_boundary(span.start, starts, "in force from", doc, where, spec.id)
                 _check_boundary(span.until, finishes, "in force until", doc, where, spec.id)
-            _check_rule_references(spec, manifest, profile, parameters, doc, index)
             specs.append((spec, doc, index))
 
-    shared = _SharedWork(
-        base=_canonical(
-            {
-                "family": {k: v for k, v in manifest_doc.data.items() if k != "versions"},
-                # A field added to the profile model after packs were hashed is left out
-                # while unused, so the content hash of a pack that does not use it stays.
-                "profile": profile.model_dump(
-                    mode="json",
-                    by_alias=True,
-                    exclude=None if profile.also_serves else {"also_serves"},
-                ),
-            }
-        )
-    )
+    def check(
+        spec: RuleSpec, doc: YamlDocument, index: int, known: Mapping[str, Parameter]
+    ) -> None:
+        _check_rule_references(spec, manifest, profile, known, doc, index)
+
+    included = include_parts(parts, manifest_doc, parameters, parameters_doc, specs, starts, check)
+    parameters = dict(included.parameters)
+    specs += included.rules
+    for spec, doc, index in specs:
+        check(spec, doc, index, parameters)
+
+    base: dict[str, Any] = {
+        "family": {k: v for k, v in manifest_doc.data.items() if k != "versions"},
+        # A field added to the profile model after packs were hashed is left out while
+        # unused, so the content hash of a pack that does not use it stays.
+        "profile": profile.model_dump(
+            mode="json",
+            by_alias=True,
+            exclude=None if profile.also_serves else {"also_serves"},
+        ),
+    }
+    if included.fingerprint:  # a family without parts keeps the hash it always had
+        base["parts"] = included.fingerprint
+    shared = _SharedWork(base=_canonical(base))
     versions = tuple(
         _read_version(version, end, manifest, profile, parameters, specs, root, shared)
         for version, end in zip(manifest.versions, ends, strict=True)
@@ -618,96 +545,6 @@ def read_properties(definition: PackDefinition) -> tuple[CheckedProperty, ...]:
     return tuple(checked)
 
 
-def _read_parameters(doc: YamlDocument, manifest: PackManifest) -> dict[str, Parameter]:
-    data = doc.data
-    if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict):
-        raise RulePackError(
-            "parameters.yaml holds 'parameters:' mapping names to parameters", path=doc.path, line=1
-        )
-    extra = set(data) - {"parameters"}
-    if extra:
-        raise RulePackError(
-            f"unknown key {sorted(extra)[0]!r}",
-            path=doc.path,
-            line=doc.line_of((sorted(extra)[0],)),
-        )
-    parameters: dict[str, Parameter] = {}
-    for name, raw in data["parameters"].items():
-        key_path: tuple[str | int, ...] = ("parameters", name)
-        if not isinstance(name, str) or not name.isidentifier() or not name.islower():
-            raise RulePackError(
-                f"parameter name {name!r} must be a lower-case identifier",
-                path=doc.path,
-                line=doc.line_of(key_path),
-            )
-        try:
-            parameter = Parameter.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            loc = tuple(part for part in first["loc"] if isinstance(part, int | str))
-            message = first["msg"]
-            if first["type"] == "extra_forbidden":
-                message = f"unknown key {str(loc[-1])!r}"
-            raise RulePackError(
-                message,
-                path=doc.path,
-                line=doc.line_of((*key_path, *loc)),
-                field=".".join(str(p) for p in (name, *loc)),
-            ) from exc
-        _check_magnitude(name, parameter, doc, key_path)
-        cited = [parameter.source, *(alt.source for alt in parameter.alternatives)]
-        for source in cited:
-            _check_source(source, manifest, doc, key_path)
-        parameters[name] = parameter
-    return parameters
-
-
-# The largest value a parameter may have, by unit: a deadline of a century (so no deadline
-# from a case's dates leaves Python's datetime range, and a business-day count stays short);
-# any other number well inside the range the engine compares exactly (below 1e16).
-_LARGEST = {"hours": 876_000.0, "days": 36_500.0, "business_days": 26_000.0}
-_LARGEST_NUMBER = 1e12
-
-
-def _check_magnitude(
-    name: str, parameter: Parameter, doc: YamlDocument, key_path: tuple[str | int, ...]
-) -> None:
-    largest = _LARGEST.get(parameter.unit, _LARGEST_NUMBER)
-    values: list[tuple[float, tuple[str | int, ...]]] = [(parameter.value, ("value",))]
-    values += [
-        (alt.value, ("alternatives", i, "value")) for i, alt in enumerate(parameter.alternatives)
-    ]
-    values += [
-        (change.value, ("changes", i, "value")) for i, change in enumerate(parameter.changes)
-    ]
-    for value, where in values:
-        if abs(value) > largest:
-            raise RulePackError(
-                f"{value:g} {parameter.unit} is out of range (at most {largest:g} either way)",
-                path=doc.path,
-                line=doc.line_of((*key_path, *where)),
-                field=".".join(str(part) for part in (name, *where)),
-            )
-
-
-def _check_source(
-    key: str,
-    manifest: PackManifest,
-    doc: YamlDocument,
-    key_path: tuple[str | int, ...],
-    rule_id: str | None = None,
-) -> None:
-    if key not in manifest.sources:
-        close = difflib.get_close_matches(key, list(manifest.sources), n=1)
-        raise RulePackError(
-            f"source {key!r} is not in pack.yaml's sources",
-            path=doc.path,
-            line=doc.line_of(key_path),
-            rule_id=rule_id,
-            hint=f"did you mean {close[0]!r}?" if close else None,
-        )
-
-
 def _check_rule_references(
     spec: RuleSpec,
     manifest: PackManifest,
@@ -729,7 +566,7 @@ def _check_rule_references(
             )
     _check_terms(spec, profile, doc, base)
     for position, source in enumerate(spec.sources):
-        _check_source(source, manifest, doc, (*base, "sources", position), spec.id)
+        _check_source_in(source, manifest.sources, doc, (*base, "sources", position), spec.id)
     effects = spec.then
     if spec.phase == "consequence" and effects.decides:
         raise RulePackError(

@@ -32,16 +32,21 @@ __all__ = [
     "PackVersionSpec",
     "ParamRef",
     "Parameter",
+    "PartInclude",
+    "PartManifest",
+    "PartVersionSpec",
     "PropertiesFile",
     "PropertySpec",
     "RecommendationEffect",
     "ResolutionEffect",
+    "RuleExtension",
     "RuleSpec",
     "RulesFile",
     "SanctionEffect",
     "SourceEntry",
     "TestExpectation",
     "TestsFile",
+    "ThenExtension",
     "Titles",
     "sentence_en",
     "sentence_texts",
@@ -117,6 +122,9 @@ class PackManifest(_Spec):
     """Every source a rule or parameter cites, by key."""
     calibration: CalibrationFloor | None = None
     """The accuracy floors the pack promises on its published outcomes."""
+    includes: tuple[PartInclude, ...] = ()
+    """Shared parts (`rules/_shared/NAME/`) whose rules, parameters and sources this family
+    uses, each placed at a base priority and optionally extended."""
 
     @model_validator(mode="after")
     def _check_versions(self) -> PackManifest:
@@ -597,3 +605,89 @@ class PropertySpec(_Spec):
 class PropertiesFile(_Spec):
     properties: tuple[PropertySpec, ...] = Field(min_length=1)
     """The properties the pack declares."""
+
+
+class ThenExtension(_Spec):
+    """What a pack adds to a shared part's rule: consequences only. What the rule decides (its
+    stage and resolution) belongs to the part; a pack cannot change it."""
+
+    deadlines: tuple[DeadlineEffect, ...] = ()
+    """Clocks the rule also starts on this platform (the platform's own deadline wording)."""
+    metrics: dict[Identifier, ParamRef] = Field(default_factory=dict)
+    """What the case also adds to each seller metric (e.g. penalty points), by metric."""
+    recommend: tuple[RecommendationEffect, ...] = ()
+    """Actions also recommended to the seller."""
+    buyer_signals: tuple[BuyerSignalEffect, ...] = ()
+    """Signals about the buyer the rule also gives."""
+
+
+class RuleExtension(_Spec):
+    """``{rule: ID, then: {...}, sources: [...]}``: pack-specific consequences merged into one
+    rule of an included part."""
+
+    rule: Identifier
+    """The id of the part's rule to extend."""
+    then: ThenExtension = Field(default_factory=ThenExtension)
+    """The consequences added to the rule's `then` (lists are appended, metrics added)."""
+    sources: tuple[str, ...] = ()
+    """Sources of this pack (in its `pack.yaml`) the extended rule also cites."""
+
+
+class PartInclude(_Spec):
+    """One shared part a family includes, e.g. ``{part: china_law, priority: 38}``."""
+
+    part: Identifier
+    """The part's name: the folder `rules/_shared/NAME/` (beside the pack, or bundled)."""
+    priority: Annotated[int, Field(ge=0, le=65535)]
+    """The base priority: each part rule's priority is added to it, placing the part's rules in
+    the family's priority order."""
+    extend: tuple[RuleExtension, ...] = ()
+    """Pack-specific consequences merged into the part's rules."""
+    overrides: tuple[Identifier, ...] = ()
+    """Part parameters this family's `parameters.yaml` replaces; a parameter of the same name
+    that is not listed here is an error."""
+
+
+class PartVersionSpec(_Spec):
+    """A dated change of the law or policy a shared part writes down."""
+
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")]
+    """The version number, `YEAR.MONTH` of when it came into force (e.g. `2026.2`)."""
+    effective_from: date
+    """The first day the change is in force."""
+    title: str = Field(min_length=1)
+    """One line on what changed."""
+    sources: tuple[str, ...] = ()
+    """Keys of the part's sources that give the change."""
+    note: str | None = None
+    """How the change reaches the part's rules, if at all."""
+
+
+class PartManifest(_Spec):
+    """``part.yaml`` of a shared part (``rules/_shared/NAME/``): rules, parameters and sources
+    several families use, written once."""
+
+    id: Identifier
+    """The part's name, equal to its folder's."""
+    title: str = Field(min_length=1)
+    """A human title."""
+    versions: tuple[PartVersionSpec, ...] = ()
+    """Its dated changes, oldest first."""
+    sources: dict[str, SourceEntry] = Field(min_length=1)
+    """Every source the part's rules and parameters cite, by key; an including family cites
+    them as its own."""
+    note: str | None = None
+    """Notes for rule authors."""
+
+    @model_validator(mode="after")
+    def _check_versions(self) -> PartManifest:
+        for earlier, later in zip(self.versions, self.versions[1:], strict=False):
+            if later.effective_from <= earlier.effective_from:
+                raise ValueError(
+                    f"versions are listed oldest first: {later.version} "
+                    f"({later.effective_from}) follows {earlier.version} ({earlier.effective_from})"
+                )
+        return self
+
+
+PackManifest.model_rebuild()

@@ -43,12 +43,12 @@ from refundrules._loader import (
     LoadedTest,
     PackDefinition,
     VersionDefinition,
-    _yaml_files,
     read_pack,
     read_properties,
     read_tests,
 )
 from refundrules._outcomes import LoadedOutcome, read_outcome_files
+from refundrules._pack_files import yaml_files as _yaml_files
 from refundrules._pack_model import PackManifest, Parameter
 from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
 from refundrules._profile import PlatformProfile

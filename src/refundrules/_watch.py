@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from refundrules._parts import PARTS_FOLDER
 from refundrules.exceptions import RefundRulesError, ReloadError
 
 __all__ = ["LOGGER", "PackWatcher", "snapshot"]
@@ -25,13 +27,19 @@ Snapshot = tuple[tuple[str, int, int], ...] | None
 
 
 def snapshot(root: Path) -> Snapshot:
-    """Every YAML file under ``root`` with its size and mtime (``None`` if ``root`` is gone)."""
+    """Every YAML file under ``root`` with its size and mtime (``None`` if ``root`` is gone),
+    and those of the shared parts beside it (``../_shared``), which the pack may include."""
     try:
+        shared = root.parent / PARTS_FOLDER
+        folders = [root, shared] if shared.is_dir() else [root]
         files = sorted(
-            path for path in root.rglob("*") if path.suffix in (".yaml", ".yml") and path.is_file()
+            path
+            for folder in folders
+            for path in folder.rglob("*")
+            if path.suffix in (".yaml", ".yml") and path.is_file()
         )
         return tuple(
-            (str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns)
+            (os.path.relpath(path, root), stat.st_size, stat.st_mtime_ns)
             for path, stat in ((path, path.stat()) for path in files)
         )
     except OSError:
