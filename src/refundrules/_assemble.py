@@ -19,6 +19,7 @@ from refundrules._facts import FactValue
 from refundrules._loader import CheckedRule, VersionDefinition
 from refundrules._pack_model import ResolutionEffect, sentence_en, sentence_texts
 from refundrules._prediction import (
+    Build,
     BuyerFlag,
     Compensation,
     Deadline,
@@ -27,27 +28,22 @@ from refundrules._prediction import (
     Reason,
     RecommendedAction,
     Sanction,
+    trusted,
+    validated,
 )
 from refundrules._profile import PlatformProfile, RateMetric
 from refundrules._vocabulary import Resolution, ReturnShippingPayer
 
-__all__ = ["DecisionOutcome", "consequence_facts", "reasons_for"]
+__all__ = ["DecisionOutcome", "DecisionPlan", "consequence_facts", "reasons_for"]
 
 _CENT = Decimal("0.01")
 
 
-class DecisionOutcome:
-    """The decision phase's result: the slot winners and what they and the additive rules say."""
+class DecisionPlan:
+    """What the fired decision rules alone settle: the slot winners, the shadowed deciders, the
+    additive rules. A pure function of the fired ids, so the fast path keeps one per fired set."""
 
-    def __init__(
-        self,
-        pack: VersionDefinition,
-        rules: Mapping[str, CheckedRule],
-        case: Case,
-        as_of: datetime,
-        fired: Sequence[str],
-        anchors: Mapping[str, datetime],
-    ) -> None:
+    def __init__(self, rules: Mapping[str, CheckedRule], fired: Sequence[str]) -> None:
         fired_rules = [rules[rule_id] for rule_id in fired]
         by_priority = sorted(fired_rules, key=lambda rule: rule.spec.priority)
         self.fired = tuple(fired)
@@ -66,11 +62,6 @@ class DecisionOutcome:
             rule for rule in by_priority if rule.spec.then.decides and rule not in self.deciders
         )
         self.additive = tuple(rule for rule in fired_rules if not rule.spec.then.decides)
-        self._pack = pack
-        self._policy = pack.profile.policy
-        self._case = case
-        self._as_of = as_of
-        self._anchors = anchors
 
     def _wins_all(self, rule: CheckedRule) -> bool:
         effects = rule.spec.then
@@ -78,11 +69,59 @@ class DecisionOutcome:
             effects.resolution is None or rule is self.resolution_rule
         )
 
+    def _effective_resolution_rule(self) -> CheckedRule | None:
+        rule = self.resolution_rule
+        return rule if rule is not None and rule in self.effective else None
+
+    def dispute_record(self) -> bool:
+        rule = self._effective_resolution_rule()
+        return rule is not None and rule.spec.then.dispute_record
+
+    def metrics_added(self, pack: VersionDefinition) -> dict[str, float]:
+        """What the deciding rule adds to each seller metric of the profile (0 if nothing)."""
+        rule = self._effective_resolution_rule()
+        effects = rule.spec.then.metrics if rule is not None else {}
+        return {
+            name: pack.parameter_value(effects[name].param) if name in effects else 0.0
+            for name in pack.profile.metrics
+        }
+
+
+class DecisionOutcome:
+    """The decision phase's result for one case: the plan of its fired set, and what the
+    winners and the additive rules say about this case at ``as_of``. Parts go through
+    ``build`` (validated by default; the fast path builds them trusted)."""
+
+    def __init__(
+        self,
+        pack: VersionDefinition,
+        plan: DecisionPlan,
+        case: Case,
+        as_of: datetime,
+        anchors: Mapping[str, datetime],
+        build: Build = validated,
+    ) -> None:
+        self.plan = plan
+        self.fired = plan.fired
+        self.stage_rule = plan.stage_rule
+        self.resolution_rule = plan.resolution_rule
+        self.deciders = plan.deciders
+        self.effective = plan.effective
+        self.shadowed = plan.shadowed
+        self.additive = plan.additive
+        self._pack = pack
+        self._policy = pack.profile.policy
+        self._case = case
+        self._as_of = as_of
+        self._anchors = anchors
+        self._build = build
+
     def resolution(self, winner: CheckedRule) -> PredictedResolution:
         effect = winner.spec.then.resolution
         assert effect is not None
         outcome = self._outcome(effect)
-        return PredictedResolution(
+        return self._build(
+            PredictedResolution,
             outcome=outcome,
             refund_amount=self._refund(effect, outcome),
             currency=self._case.currency or self._pack.profile.defaults.currency,
@@ -168,7 +207,8 @@ class DecisionOutcome:
                 zone = ZoneInfo(self._pack.profile.defaults.timezone)
                 due_at = due_at.astimezone(zone)
                 found.append(
-                    Deadline(
+                    self._build(
+                        Deadline,
                         id=effect.id,
                         what=sentence_en(effect.what),
                         party=effect.party,
@@ -183,41 +223,34 @@ class DecisionOutcome:
         found.sort(key=lambda deadline: (deadline.due_at, deadline.id))
         return tuple(found)
 
-    def _effective_resolution_rule(self) -> CheckedRule | None:
-        rule = self.resolution_rule
-        return rule if rule is not None and rule in self.effective else None
-
     def dispute_record(self) -> bool:
-        rule = self._effective_resolution_rule()
-        return rule is not None and rule.spec.then.dispute_record
+        return self.plan.dispute_record()
 
     def metrics_added(self) -> dict[str, float]:
-        """What the deciding rule adds to each seller metric of the profile (0 if nothing)."""
-        rule = self._effective_resolution_rule()
-        effects = rule.spec.then.metrics if rule is not None else {}
-        return {
-            name: self._pack.parameter_value(effects[name].param) if name in effects else 0.0
-            for name in self._pack.profile.metrics
-        }
+        return self.plan.metrics_added(self._pack)
 
-    def compensation(self, rules: Sequence[CheckedRule]) -> tuple[Compensation, ...]:
-        return tuple(
-            Compensation(
-                what=sentence_en(effect.what),
-                what_texts=sentence_texts(effect.what),
-                amount=Decimal(str(self._pack.parameter_value(effect.amount.param))).quantize(
-                    _CENT, rounding=ROUND_HALF_UP
-                ),
-                paid_to=effect.paid_to,
-                rule_id=rule.spec.id,
-            )
-            for rule in rules
-            for effect in rule.spec.then.compensation
+
+def compensation(
+    pack: VersionDefinition, rules: Sequence[CheckedRule], build: Build = validated
+) -> tuple[Compensation, ...]:
+    return tuple(
+        build(
+            Compensation,
+            what=sentence_en(effect.what),
+            what_texts=sentence_texts(effect.what),
+            amount=Decimal(str(pack.parameter_value(effect.amount.param))).quantize(
+                _CENT, rounding=ROUND_HALF_UP
+            ),
+            paid_to=effect.paid_to,
+            rule_id=rule.spec.id,
         )
+        for rule in rules
+        for effect in rule.spec.then.compensation
+    )
 
 
 def metric_changes(
-    profile: PlatformProfile, case: Case, added: Mapping[str, float]
+    profile: PlatformProfile, case: Case, added: Mapping[str, float], build: Build = validated
 ) -> tuple[MetricChange, ...]:
     """Each seller metric of the profile before and after this case."""
     changes: list[MetricChange] = []
@@ -231,7 +264,8 @@ def metric_changes(
             before = _store_value(case, metric.current)
             after = before + added[name]
         changes.append(
-            MetricChange(
+            build(
+                MetricChange,
                 metric=name,
                 title=metric.title.en,
                 title_texts=metric.title.texts(),
@@ -287,7 +321,7 @@ def consequence_facts(
     return facts
 
 
-def buyer_flags(rules: Sequence[CheckedRule]) -> tuple[BuyerFlag, ...]:
+def buyer_flags(rules: Sequence[CheckedRule], build: Build = validated) -> tuple[BuyerFlag, ...]:
     by_flag: dict[str, tuple[list[dict[str, str]], list[str]]] = {}
     for rule in rules:
         for effect in rule.spec.then.buyer_signals:
@@ -295,7 +329,8 @@ def buyer_flags(rules: Sequence[CheckedRule]) -> tuple[BuyerFlag, ...]:
             signals.append(sentence_texts(effect.signal))
             ids.append(rule.spec.id)
     return tuple(
-        BuyerFlag(
+        build(
+            BuyerFlag,
             flag=flag,
             signals=tuple(texts["en"] for texts in signals),
             rule_ids=tuple(ids),
@@ -307,7 +342,9 @@ def buyer_flags(rules: Sequence[CheckedRule]) -> tuple[BuyerFlag, ...]:
     )
 
 
-def recommendations(rules: Sequence[CheckedRule]) -> tuple[RecommendedAction, ...]:
+def recommendations(
+    rules: Sequence[CheckedRule], build: Build = validated
+) -> tuple[RecommendedAction, ...]:
     seen: set[str] = set()
     found: list[RecommendedAction] = []
     for rule in rules:
@@ -316,7 +353,8 @@ def recommendations(rules: Sequence[CheckedRule]) -> tuple[RecommendedAction, ..
                 continue
             seen.add(effect.action)
             found.append(
-                RecommendedAction(
+                build(
+                    RecommendedAction,
                     action=effect.action,
                     why=sentence_en(effect.why),
                     why_texts=sentence_texts(effect.why),
@@ -326,9 +364,12 @@ def recommendations(rules: Sequence[CheckedRule]) -> tuple[RecommendedAction, ..
     return tuple(found)
 
 
-def sanctions(pack: VersionDefinition, rules: Sequence[CheckedRule]) -> tuple[Sanction, ...]:
+def sanctions(
+    pack: VersionDefinition, rules: Sequence[CheckedRule], build: Build = validated
+) -> tuple[Sanction, ...]:
     found = [
-        Sanction(
+        build(
+            Sanction,
             name=rule.spec.then.sanction.name,
             description=sentence_en(rule.spec.then.sanction.description),
             description_texts=sentence_texts(rule.spec.then.sanction.description),
@@ -348,7 +389,8 @@ def reasons_for(
     because = "; ".join(describe_leaf(leaf, facts) for leaf in leaves)
     # Built from checked parts with exactly the declared types (tests/test_predict.py checks
     # that validating a dumped reason gives it back), so pydantic's validation is skipped.
-    return Reason.model_construct(
+    return trusted(
+        Reason,
         rule_id=rule.spec.id,
         title=rule.spec.title.en,
         title_zh=rule.spec.title.zh or rule.spec.title.en,
