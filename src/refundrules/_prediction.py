@@ -55,7 +55,7 @@ def _field_defaults(model: type[BaseModel]) -> tuple[tuple[str, bool, Any], ...]
             for name, info in model.model_fields.items()
         )
         setattr(model, "_refundrules_defaults", found)  # noqa: B010 - a class-level cache
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def trusted(model: type[_M], /, **values: Any) -> _M:
