@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from refundrules._assemble import (
     DecisionOutcome,
@@ -61,14 +61,27 @@ from refundrules.exceptions import EvaluationError
 
 if TYPE_CHECKING:
     from refundrules._case import Case
-    from refundrules._rulepack import _Engines
+    from refundrules._engine import RuleEngine
 
-__all__ = ["Likelihood", "Predictor"]
+__all__ = ["Likelihood", "PhaseEngines", "Predictor"]
 
 # The likelihood of a predicted resolution (None: the family has no published outcomes).
 Likelihood = Callable[[PredictedResolution], OutcomeLikelihood | None]
 
 _FiredIds = tuple[str, ...]
+
+
+class PhaseEngines(Protocol):
+    """A version's compiled phases (``_rulepack._Engines``) and the facts each one reads."""
+
+    @property
+    def decision(self) -> RuleEngine: ...
+    @property
+    def consequence(self) -> RuleEngine | None: ...
+    @property
+    def decision_fields(self) -> frozenset[str]: ...
+    @property
+    def consequence_fields(self) -> frozenset[str]: ...
 
 
 class _Plan:
@@ -142,7 +155,7 @@ class Predictor:
     def contributions(self) -> Memo[tuple[_FiredIds, _FiredIds], _Contributions]:
         return self._contributions
 
-    def _fact_deriver(self, engines: _Engines) -> FactDeriver:
+    def _fact_deriver(self, engines: PhaseEngines) -> FactDeriver:
         deriver = self._deriver
         if deriver is None:
             profile = self._definition.profile
@@ -168,7 +181,7 @@ class Predictor:
 
     def predict(
         self,
-        engines: _Engines,
+        engines: PhaseEngines,
         case: Case,
         moment: datetime,
         warnings: tuple[str, ...],
