@@ -14,6 +14,7 @@ The **fast path** (the default) gives the same :class:`Prediction` (tests/test_f
   additions, compensation, the buyer signals so far) is kept per fired set, and what depends
   only on both phases' ids (buyer flags, the rules' advice, sanctions) per pair of fired
   sets, each in a bounded :class:`Memo`;
+* reasons are written from a plan made once per rule (``_reason_plan``);
 * parts are built trusted (``model_construct``): every value is ours and already of its
   declared type.
 
@@ -39,7 +40,7 @@ from refundrules._assemble import (
     sanctions,
 )
 from refundrules._fact_derivers import FactDeriver
-from refundrules._facts import case_at, derive_facts
+from refundrules._facts import FactValue, case_at, derive_facts
 from refundrules._loader import CheckedRule, VersionDefinition
 from refundrules._memo import DEFAULT_MEMO_SIZE, Memo
 from refundrules._prediction import (
@@ -57,6 +58,7 @@ from refundrules._prediction import (
     trusted,
     validated,
 )
+from refundrules._reason_plan import ReasonPlan
 from refundrules.exceptions import EvaluationError
 
 if TYPE_CHECKING:
@@ -144,6 +146,7 @@ class Predictor:
         self._ref = ref
         self._label = label
         self._deriver: FactDeriver | None = None
+        self._reason_plans: dict[str, ReasonPlan] = {}
         self._plans: Memo[_FiredIds, _Plan] = Memo(memo_size)
         self._contributions: Memo[tuple[_FiredIds, _FiredIds], _Contributions] = Memo(memo_size)
 
@@ -178,6 +181,18 @@ class Predictor:
             (plan.decision.fired, later),
             lambda: _Contributions(definition, rules, plan.decision, later, trusted),
         )
+
+    def _reason(self, rule: CheckedRule, role: str, facts: Mapping[str, FactValue]) -> Reason:
+        plans = self._reason_plans
+        plan = plans.get(rule.spec.id)
+        if plan is None:  # at most one per rule of the version: no bound needed
+            plan = plans.setdefault(rule.spec.id, ReasonPlan(self._definition, rule))
+        return plan.reason(role, facts)
+
+    def _reason_walked(
+        self, rule: CheckedRule, role: str, facts: Mapping[str, FactValue]
+    ) -> Reason:
+        return reasons_for(self._definition, rule, role, facts)
 
     def predict(
         self,
@@ -234,16 +249,11 @@ class Predictor:
             else ()
         )
         parts = self._contributed(plan, later_ids, fast)
-        reasons: list[Reason] = [
-            reasons_for(definition, rule, "decided", facts) for rule in decision.deciders
-        ]
-        reasons += [
-            reasons_for(definition, rule, "contributed", facts) for rule in decision.additive
-        ]
-        reasons += [
-            reasons_for(definition, rule, "contributed", later_facts) for rule in parts.later
-        ]
-        reasons += [reasons_for(definition, rule, "shadowed", facts) for rule in decision.shadowed]
+        reason = self._reason if fast else self._reason_walked
+        reasons: list[Reason] = [reason(rule, "decided", facts) for rule in decision.deciders]
+        reasons += [reason(rule, "contributed", facts) for rule in decision.additive]
+        reasons += [reason(rule, "contributed", later_facts) for rule in parts.later]
+        reasons += [reason(rule, "shadowed", facts) for rule in decision.shadowed]
         points = next((change for change in metrics if change.metric == "penalty_points"), None)
         consequences = build(
             SellerConsequences,
