@@ -22,17 +22,30 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection
 from enum import Enum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from refundrules._engine import NUMBER_DECIMALS
 from refundrules._fact_kinds import (
+    AnchorReachedFact,
     CaseAt,
     CaseField,
     CaseFlagFact,
     CaseNumberFact,
+    CasePresentFact,
+    CaseTextFact,
+    CaseValueInFact,
     ElapsedFact,
+    EventAmount,
+    EventCountFact,
+    EventDetailFact,
     EventSeenFact,
+    EvidenceCountFact,
     EvidenceHeldFact,
+    LatestEventFact,
+    ReplyStateFact,
+    ShareFact,
+    case_field,
 )
 from refundrules._fact_spec import FactValue
 
@@ -62,12 +75,21 @@ def _reader(found: CaseField) -> _Reader:
     if found.path == "request.kind":
         return lambda at: at.case.request_kind_at(at.as_of)
 
-    def read(at: CaseAt) -> Any:
+    get = attrgetter(found.path)
+
+    def walk(at: CaseAt) -> Any:
         value: Any = at.case
         for name in parts:
             value = getattr(value, name)
             if value is None:
                 return None
+        return value
+
+    def read(at: CaseAt) -> Any:
+        try:
+            value = get(at.case)
+        except AttributeError:  # an optional group is absent on the way: walk it
+            value = walk(at)
         return value.value if isinstance(value, Enum) else value
 
     return read
@@ -127,6 +149,115 @@ def _case_number(declared: CaseNumberFact) -> _Deriver:
     return derive
 
 
+def _anchor_reached(declared: AnchorReachedFact) -> _Deriver:
+    anchor = declared.anchor
+    return lambda at, kinds: anchor in at.anchors
+
+
+def _event_count(declared: EventCountFact) -> _Deriver:
+    wanted = declared.events
+    # A whole number as a float is already in the engine's form.
+    return lambda at, kinds: float(sum(1 for event in at.events if event.kind in wanted))
+
+
+def _latest_event(declared: LatestEventFact) -> _Deriver:
+    labels, none = declared.events, declared.none
+
+    def derive(at: CaseAt, kinds: frozenset[str]) -> FactValue:
+        event = at.last(labels)
+        return labels[event.kind] if event is not None else none
+
+    return derive
+
+
+def _event_detail(declared: EventDetailFact) -> _Deriver:
+    wanted, detail, none = declared.event_kinds, declared.detail, declared.none
+    group = (*declared.latest_of, *wanted) if declared.latest_of else None
+
+    def derive(at: CaseAt, kinds: frozenset[str]) -> FactValue:
+        event = at.last(wanted)
+        if event is None:
+            return none
+        if group is not None and at.last(group) is not event:
+            return none
+        value = getattr(event, detail)
+        if value is None:
+            return none
+        return str(value.value) if isinstance(value, Enum) else str(value)
+
+    return derive
+
+
+def _reply_state(declared: ReplyStateFact) -> _Deriver:
+    asking, replies = (declared.event,), declared.replies
+    pending, none = declared.pending, declared.none
+
+    def derive(at: CaseAt, kinds: frozenset[str]) -> FactValue:
+        latest = at.last(asking)
+        if latest is None:
+            return none
+        reply = at.last(replies)
+        if reply is None or reply.at < latest.at:
+            return pending
+        return replies[reply.kind]
+
+    return derive
+
+
+def _case_text(declared: CaseTextFact) -> _Deriver:
+    read = _reader(declared.reader())
+    return lambda at, kinds: str(read(at))
+
+
+def _case_value_in(declared: CaseValueInFact) -> _Deriver:
+    read, values = _reader(declared.reader()), declared.values
+    return lambda at, kinds: str(read(at)) in values
+
+
+def _case_present(declared: CasePresentFact) -> _Deriver:
+    read = _reader(declared.reader())
+    return lambda at, kinds: read(at) is not None
+
+
+def _evidence_count(declared: EvidenceCountFact) -> _Deriver:
+    party = declared.party
+    # A whole number as a float is already in the engine's form.
+    return lambda at, kinds: float(sum(1 for item in at.evidence if item.party == party))
+
+
+def _amount(source: str | EventAmount) -> Callable[[CaseAt], float | None]:
+    if isinstance(source, EventAmount):
+        kinds = (source.event_amount,)
+
+        def latest(at: CaseAt) -> float | None:
+            event = at.last(kinds)
+            return float(event.amount) if event is not None and event.amount is not None else None
+
+        return latest
+    found = case_field(source)
+    assert isinstance(found, CaseField), "checked when the profile is loaded"
+    read = _reader(found)
+
+    def field(at: CaseAt) -> float | None:
+        value = read(at)
+        return float(value) if value is not None else None
+
+    return field
+
+
+def _share(declared: ShareFact) -> _Deriver:
+    top_of, bottom_of = _amount(declared.numerator), _amount(declared.denominator)
+
+    def derive(at: CaseAt, kinds: frozenset[str]) -> FactValue:
+        top = top_of(at)
+        bottom = bottom_of(at)
+        if top is None or bottom is None or bottom <= 0:
+            return 0.0
+        return _number(top / bottom)
+
+    return derive
+
+
 def _generic(declared: Any) -> _Deriver:
     derive_one: Callable[[CaseAt], FactValue] = declared.derive
 
@@ -148,7 +279,20 @@ def _deriver(declared: Any) -> _Deriver:
         return _case_flag(declared)
     if isinstance(declared, CaseNumberFact):
         return _case_number(declared)
-    return _generic(declared)
+    specialised: dict[type, Callable[[Any], _Deriver]] = {
+        AnchorReachedFact: _anchor_reached,
+        EventCountFact: _event_count,
+        LatestEventFact: _latest_event,
+        EventDetailFact: _event_detail,
+        ReplyStateFact: _reply_state,
+        CaseTextFact: _case_text,
+        CaseValueInFact: _case_value_in,
+        CasePresentFact: _case_present,
+        EvidenceCountFact: _evidence_count,
+        ShareFact: _share,
+    }
+    make = specialised.get(type(declared))
+    return make(declared) if make is not None else _generic(declared)
 
 
 class FactDeriver:
