@@ -8,10 +8,12 @@ record and penalty points apply. *Additive* rules (no stage or resolution) alway
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from refundrules._calendar import BusinessCalendar
 from refundrules._case import Case, Event
 from refundrules._conditions import describe_leaf, satisfied_leaves
 from refundrules._engine import engine_number
@@ -34,9 +36,17 @@ from refundrules._prediction import (
 from refundrules._profile import PlatformProfile, RateMetric
 from refundrules._vocabulary import Resolution, ReturnShippingPayer
 
-__all__ = ["DecisionOutcome", "DecisionPlan", "consequence_facts", "reasons_for"]
+__all__ = [
+    "DeadlineStep",
+    "DecisionOutcome",
+    "DecisionPlan",
+    "consequence_facts",
+    "deadline_steps",
+    "reasons_for",
+]
 
 _CENT = Decimal("0.01")
+_UNREAD = object()  # the latest ruling, not looked for yet
 
 
 class DecisionPlan:
@@ -115,6 +125,7 @@ class DecisionOutcome:
         self._as_of = as_of
         self._anchors = anchors
         self._build = build
+        self._latest_ruling: object = _UNREAD
 
     def resolution(self, winner: CheckedRule) -> PredictedResolution:
         effect = winner.spec.then.resolution
@@ -140,10 +151,12 @@ class DecisionOutcome:
         return ReturnShippingPayer.SELLER if at_fault else ReturnShippingPayer.BUYER
 
     def _ruling(self) -> Event | None:
-        rulings = [
-            event for event in self._case.events_until(self._as_of) if event.ruling is not None
-        ]
-        return rulings[-1] if rulings else None
+        if self._latest_ruling is _UNREAD:
+            rulings = [
+                event for event in self._case.events_until(self._as_of) if event.ruling is not None
+            ]
+            self._latest_ruling = rulings[-1] if rulings else None
+        return self._latest_ruling  # type: ignore[return-value]
 
     def _outcome(self, effect: ResolutionEffect) -> Resolution:
         if effect.outcome == "as_ruled":
@@ -187,39 +200,38 @@ class DecisionOutcome:
             amount = min(order.paid_amount * share, request.amount)
         return min(amount, order.paid_amount).quantize(_CENT, rounding=ROUND_HALF_UP)
 
-    def deadlines(self) -> tuple[Deadline, ...]:
-        contributors = [*self.effective, *self.additive]
+    def deadlines(self, steps: Sequence[DeadlineStep] | None = None) -> tuple[Deadline, ...]:
+        """The clocks the effective and additive rules start (``steps``: the same rules'
+        :func:`deadline_steps`, when the caller kept them)."""
+        if steps is None:
+            steps = deadline_steps(self._pack, (*self.effective, *self.additive))
         anchors = self._anchors
         found: list[Deadline] = []
-        for rule in contributors:
-            for effect in rule.spec.then.deadlines:
-                start = anchors.get(effect.start)
-                if start is None:
-                    continue
-                parameter = self._pack.parameters[effect.after.param]
-                if parameter.unit == "business_days":
-                    calendar = self._pack.profile.business_calendar
-                    due_at = calendar.add_business_days(start, parameter.value)
-                elif parameter.unit == "hours":
-                    due_at = start + timedelta(hours=parameter.value)
-                else:
-                    due_at = start + timedelta(days=parameter.value)
-                zone = ZoneInfo(self._pack.profile.defaults.timezone)
-                due_at = due_at.astimezone(zone)
-                found.append(
-                    self._build(
-                        Deadline,
-                        id=effect.id,
-                        what=sentence_en(effect.what),
-                        party=effect.party,
-                        due_at=due_at,
-                        hours_left=round((due_at - self._as_of).total_seconds() / 3600.0, 2),
-                        if_missed=sentence_en(effect.if_missed),
-                        rule_id=rule.spec.id,
-                        what_texts=sentence_texts(effect.what),
-                        if_missed_texts=sentence_texts(effect.if_missed),
-                    )
+        for step in steps:
+            start = anchors.get(step.start)
+            if start is None:
+                continue
+            if step.unit == "business_days":
+                due_at = step.calendar.add_business_days(start, step.value)
+            elif step.unit == "hours":
+                due_at = start + timedelta(hours=step.value)
+            else:
+                due_at = start + timedelta(days=step.value)
+            due_at = due_at.astimezone(step.zone)
+            found.append(
+                self._build(
+                    Deadline,
+                    id=step.id,
+                    what=step.what,
+                    party=step.party,
+                    due_at=due_at,
+                    hours_left=round((due_at - self._as_of).total_seconds() / 3600.0, 2),
+                    if_missed=step.if_missed,
+                    rule_id=step.rule_id,
+                    what_texts=step.what_texts,
+                    if_missed_texts=step.if_missed_texts,
                 )
+            )
         found.sort(key=lambda deadline: (deadline.due_at, deadline.id))
         return tuple(found)
 
@@ -228,6 +240,52 @@ class DecisionOutcome:
 
     def metrics_added(self) -> dict[str, float]:
         return self.plan.metrics_added(self._pack)
+
+
+@dataclass(frozen=True)
+class DeadlineStep:
+    """One clock a rule starts, read from the pack: everything but the case's anchors."""
+
+    id: str
+    rule_id: str
+    start: str
+    unit: str
+    value: float
+    calendar: BusinessCalendar
+    zone: ZoneInfo
+    what: str
+    party: str
+    if_missed: str
+    what_texts: dict[str, str]
+    if_missed_texts: dict[str, str]
+
+
+def deadline_steps(
+    pack: VersionDefinition, rules: Sequence[CheckedRule]
+) -> tuple[DeadlineStep, ...]:
+    """The clocks ``rules`` start, in order."""
+    profile = pack.profile
+    steps: list[DeadlineStep] = []
+    for rule in rules:
+        for effect in rule.spec.then.deadlines:
+            parameter = pack.parameters[effect.after.param]
+            steps.append(
+                DeadlineStep(
+                    id=effect.id,
+                    rule_id=rule.spec.id,
+                    start=effect.start,
+                    unit=parameter.unit,
+                    value=parameter.value,
+                    calendar=profile.business_calendar,
+                    zone=ZoneInfo(profile.defaults.timezone),
+                    what=sentence_en(effect.what),
+                    party=effect.party,
+                    if_missed=sentence_en(effect.if_missed),
+                    what_texts=sentence_texts(effect.what),
+                    if_missed_texts=sentence_texts(effect.if_missed),
+                )
+            )
+    return tuple(steps)
 
 
 def compensation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -46,16 +47,13 @@ def validated(model: type[_M], /, **values: Any) -> _M:
 _setattr = object.__setattr__
 
 
+@cache
 def _field_defaults(model: type[BaseModel]) -> tuple[tuple[str, bool, Any], ...]:
     """Each field of ``model`` in declared order: its name, whether it is required, its default."""
-    found = model.__dict__.get("_refundrules_defaults")
-    if found is None:
-        found = tuple(
-            (name, info.is_required(), None if info.is_required() else info.default)
-            for name, info in model.model_fields.items()
-        )
-        setattr(model, "_refundrules_defaults", found)  # noqa: B010 - a class-level cache
-    return found
+    return tuple(
+        (name, info.is_required(), None if info.is_required() else info.default)
+        for name, info in model.model_fields.items()
+    )
 
 
 def trusted(model: type[_M], /, **values: Any) -> _M:

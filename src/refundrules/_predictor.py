@@ -34,6 +34,7 @@ from refundrules._assemble import (
     buyer_flags,
     compensation,
     consequence_facts,
+    deadline_steps,
     metric_changes,
     reasons_for,
     recommendations,
@@ -103,6 +104,9 @@ class _Plan:
         )
         self.compensation: tuple[Compensation, ...] = compensation(
             definition, self.decision.additive, build
+        )
+        self.deadline_steps = deadline_steps(
+            definition, (*self.decision.effective, *self.decision.additive)
         )
 
 
@@ -270,7 +274,7 @@ class Predictor:
             "as_of": moment,
             "stage": stage,
             "resolution": resolution,
-            "deadlines": outcome.deadlines(),
+            "deadlines": outcome.deadlines(plan.deadline_steps),
             "seller_consequences": consequences,
             "buyer_flags": parts.buyer_flags,
             "recommended_actions": parts.recommended,
