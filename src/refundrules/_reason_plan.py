@@ -3,8 +3,9 @@
 ``_assemble.reasons_for`` walks a rule's condition on every case: which leaves hold, how each
 reads. A :class:`ReasonPlan` does the walking once: for a condition of ``all`` and single
 comparisons (most rules), its leaves with their tests and their texts' fixed parts; per case
-only the tests run and the fact values are written in. A condition with an ``any`` keeps the
-walk (its first true branch depends on the case). The reason is the one ``reasons_for`` gives
+only the tests run and the fact values are written in; a rule that reads only flags and
+texts keeps its few distinct reasons (bounded). A condition with an ``any`` keeps the walk
+(its first true branch depends on the case). The reason is the one ``reasons_for`` gives
 (tests/test_fast_path.py compares whole predictions).
 """
 
@@ -16,11 +17,20 @@ from refundrules._condition_tree import AllOf, Condition, Leaf
 from refundrules._conditions import leaf_describer, leaf_test, satisfied_leaves
 from refundrules._facts import FactValue
 from refundrules._loader import CheckedRule, VersionDefinition
+from refundrules._memo import Memo
 from refundrules._prediction import Reason, trusted
 
 __all__ = ["ReasonPlan"]
 
+# Distinct reasons kept per rule that reads only flags and texts.
+_KEPT_REASONS = 256
+
 _Step = tuple[Leaf, str, Callable[[FactValue], bool], Callable[[FactValue], str]]
+
+
+def _discrete(leaf: Leaf) -> bool:
+    """The leaf compares a flag or a text (its fact takes few values, all hashable)."""
+    return type(leaf.value) in (bool, str, tuple)
 
 
 def _only_all(condition: Condition) -> tuple[Leaf, ...] | None:
@@ -55,6 +65,12 @@ class ReasonPlan:
             else None
         )
         self._describers: dict[Leaf, Callable[[FactValue], str]] = {}
+        # A rule that reads only flags and texts has few distinct reasons: keep them (bounded).
+        discrete = leaves is not None and all(_discrete(leaf) for leaf in leaves)
+        self._names = tuple(dict.fromkeys(leaf.fact for leaf in leaves or ()))
+        self._kept: Memo[tuple[object, ...], Reason] | None = (
+            Memo(_KEPT_REASONS) if discrete else None
+        )
 
     def _walked(self, facts: Mapping[str, FactValue]) -> tuple[list[str], dict[str, FactValue]]:
         texts: list[str] = []
@@ -70,6 +86,13 @@ class ReasonPlan:
         return texts, values
 
     def reason(self, role: str, facts: Mapping[str, FactValue]) -> Reason:
+        kept = self._kept
+        if kept is None:
+            return self._written(role, facts)
+        key = (role, *[facts[name] for name in self._names])
+        return kept.get_or_make(key, lambda: self._written(role, facts))
+
+    def _written(self, role: str, facts: Mapping[str, FactValue]) -> Reason:
         steps = self._steps
         if steps is None:
             texts, values = self._walked(facts)
