@@ -65,18 +65,30 @@ def test_fast_path_predicts_exactly_as_the_reference_path(
     assert _answer(family, case, as_of, fast=True) == expected  # answered from the memos
 
 
+def _examples() -> list[tuple[str, Path, str]]:
+    """Every bundled example: (pack, file, as_of), from each examples folder's as_of.json."""
+    found = []
+    for folder, pack in [(ROOT / "examples", "pinduoduo")] + [
+        (ROOT / "examples" / name, name) for name in BUNDLED if name != "pinduoduo"
+    ]:
+        as_of = json.loads((folder / "as_of.json").read_text(encoding="utf-8"))
+        found += [(pack, folder / name, moment) for name, moment in sorted(as_of.items())]
+    return found
+
+
 def test_fast_path_predicts_the_bundled_examples_as_the_reference_path(
     families: dict[str, refundrules.RulePack],
 ) -> None:
-    as_of = json.loads((ROOT / "examples" / "as_of.json").read_text(encoding="utf-8"))
-    family = families["pinduoduo"]
-    for name, moment in sorted(as_of.items()):
-        case = family.load_case(ROOT / "examples" / name)
+    examples = _examples()
+    assert {pack for pack, _, _ in examples} == set(BUNDLED)
+    for pack, path, moment in examples:
+        family = families[pack]
+        case = family.load_case(path)
         when = datetime.fromisoformat(moment)
         fast = family.predict(case, when, recommend=True, language="zh")
         reference = family.predict(case, when, recommend=True, language="zh", fast=False)
-        assert fast == reference
-        assert repr(fast.model_dump()) == repr(reference.model_dump())
+        assert fast == reference, path.name
+        assert repr(fast.model_dump()) == repr(reference.model_dump()), path.name
 
 
 def test_fast_path_gives_the_same_error_when_no_rule_decides(
