@@ -1,7 +1,8 @@
 """Run the examples in the user documentation and check that what they show is real.
 
 Covered files: docs/concepts.md, docs/case-format.md, docs/rule-packs.md, docs/cli.md,
-docs/python-api.md, docs/explain.md and docs/platforms/ebay.md, douyin.md and pinduoduo.md.
+docs/python-api.md, docs/explain.md and docs/platforms/ebay.md, douyin.md, pinduoduo.md,
+wechat_shop.md and taobao.md.
 Conventions for their fenced blocks:
 
 ``console``
@@ -63,6 +64,7 @@ DOC_FILES = (
     "platforms/ebay.md",
     "platforms/douyin.md",
     "platforms/pinduoduo.md",
+    "platforms/taobao.md",
     "platforms/wechat_shop.md",
 )
 SESSION_DOCS = ("tutorial-change-a-rule.md",)

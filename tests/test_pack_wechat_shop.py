@@ -197,7 +197,7 @@ def test_ruling_proof_deadline_and_its_consequence_change_on_2024_03_25(wechat: 
 def test_calibration_meets_the_declared_floor(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["calibrate", "wechat_shop"]) == 0
     out = capsys.readouterr().out
-    assert "tuning       1 records  fine 1/1" in out
+    assert "tuning       2 records  fine 2/2" in out
     assert "held-aside   0 records" in out
     assert ": met" in out
 
@@ -205,5 +205,6 @@ def test_calibration_meets_the_declared_floor(capsys: pytest.CaptureFixture[str]
 def test_pack_outcomes_live_with_the_pack() -> None:
     assert not (ROOT / "outcomes" / "wechat_shop").exists()
     assert sorted(p.name for p in (ROOT / "rules" / "wechat_shop" / "outcomes").glob("*.yaml")) == [
-        "cn_news.yaml"
+        "cn_complaints.yaml",
+        "cn_news.yaml",
     ]

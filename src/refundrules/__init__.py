@@ -29,6 +29,7 @@ from refundrules._fact_kinds import (
     CaseField,
     CaseFlagFact,
     CaseNumberFact,
+    CasePlatformFact,
     CasePresentFact,
     CaseTextFact,
     CaseValueInFact,
@@ -118,6 +119,7 @@ from refundrules._records import (
     RecordedOutcome,
     read_decision_records,
 )
+from refundrules._registry import pack_for_platform
 from refundrules._replay import (
     ReplayedDecision,
     ReplayReport,
@@ -186,6 +188,7 @@ __all__ = [
     "CaseField",
     "CaseFlagFact",
     "CaseNumberFact",
+    "CasePlatformFact",
     "CasePresentFact",
     "CaseTextFact",
     "CaseValueInFact",
@@ -312,6 +315,7 @@ __all__ = [
     "load_case",
     "load_rule_pack",
     "pack_flow",
+    "pack_for_platform",
     "read_decision_records",
     "render_text",
     "replay_decision_records",

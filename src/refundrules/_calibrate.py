@@ -103,6 +103,12 @@ class CalibrationResult:
         return self.outcome.expected
 
     @property
+    def platform(self) -> str:
+        """The platform the case is on (a pack that also serves other platforms, e.g. the
+        Taobao family for Tmall, is measured on each)."""
+        return self.outcome.case.platform
+
+    @property
     def fine_hit(self) -> bool:
         return self.predicted is self.expected
 
@@ -180,6 +186,24 @@ class CalibrationSplit:
     def unpredictable(self) -> tuple[CalibrationResult, ...]:
         return tuple(result for result in self.results if result.predicted is None)
 
+    def summary(self) -> dict[str, Any]:
+        """The counts and accuracies without the confusion matrix and the misses."""
+        return {
+            "records": self.total,
+            "fine_correct": self.fine_correct,
+            "fine_accuracy": round(self.fine_accuracy, 4),
+            "coarse_correct": self.coarse_correct,
+            "coarse_accuracy": round(self.coarse_accuracy, 4),
+            "not_predicted": len(self.unpredictable),
+        }
+
+    def of_platform(self, platform: str) -> CalibrationSplit:
+        """The records of this split whose case is on ``platform``."""
+        return CalibrationSplit(
+            self.name,
+            tuple(result for result in self.results if result.platform == platform),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "records": self.total,
@@ -208,6 +232,25 @@ class CalibrationReport:
     fine_floor: float | None
     coarse_floor: float | None
     notes: tuple[str, ...] = field(default=())
+    served: tuple[str, ...] = field(default=())
+    """The platforms the pack serves, its own first (orders ``by_platform``)."""
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """The platforms the records' cases are on: those of ``served`` first (the pack's
+        own platform, then the ones it also serves), then any other by first appearance."""
+        seen = [
+            result.platform for split in (self.tuning, self.held_aside) for result in split.results
+        ]
+        return tuple(dict.fromkeys([*(name for name in self.served if name in seen), *seen]))
+
+    @property
+    def by_platform(self) -> dict[str, tuple[CalibrationSplit, CalibrationSplit]]:
+        """The tuning and held-aside records of each platform served, by platform."""
+        return {
+            platform: (self.tuning.of_platform(platform), self.held_aside.of_platform(platform))
+            for platform in self.platforms
+        }
 
     @property
     def passed(self) -> bool:
@@ -222,6 +265,10 @@ class CalibrationReport:
             "floors": {"fine": self.fine_floor, "coarse": self.coarse_floor},
             "tuning": self.tuning.to_dict(),
             "held_aside": self.held_aside.to_dict(),
+            "by_platform": {
+                platform: {"tuning": tuning.summary(), "held_aside": held.summary()}
+                for platform, (tuning, held) in self.by_platform.items()
+            },
         }
 
     def to_text(self) -> str:
@@ -240,6 +287,22 @@ class CalibrationReport:
                 floors.append(f"coarse ≥ {self.coarse_floor:.0%}")
             verdict = "met" if self.passed else "NOT met"
             lines.append(f"  floor on the tuning records ({', '.join(floors)}): {verdict}")
+        if len(self.platforms) > 1:
+            lines.append("by platform served:")
+            width = max(len(platform) for platform in self.platforms)
+            for platform, splits in self.by_platform.items():
+                for index, split in enumerate(splits):
+                    label = platform if index == 0 else ""
+                    lines.append(
+                        f"  {label:<{width}}  {split.name:<10} {split.total:>3} records"
+                        f"  fine {_share(split.fine_correct, split.total)}"
+                        f"  coarse {_share(split.coarse_correct, split.total)}"
+                        + (
+                            f"  ({len(split.unpredictable)} not predicted)"
+                            if split.unpredictable
+                            else ""
+                        )
+                    )
         for split in (self.tuning, self.held_aside):
             if not split.total:
                 continue
@@ -338,6 +401,7 @@ def calibrate(
         held_aside=CalibrationSplit("held-aside", held),
         fine_floor=floors.fine_accuracy if floors else None,
         coarse_floor=floors.coarse_accuracy if floors else None,
+        served=pack.profile.served_platforms,
     )
 
 

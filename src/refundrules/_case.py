@@ -401,13 +401,9 @@ class Case(_Model):
         context = info.context or _CONTEXT.get()
         platform = context.get("profile") if isinstance(context, Mapping) else None
         if platform is not None:
-            if platform.platform != self.platform:
-                problems.append(
-                    (
-                        "platform",
-                        f"this pack is for {platform.platform!r}, the case is {self.platform!r}",
-                    )
-                )
+            wrong_platform = platform.platform_problem(self.platform)
+            if wrong_platform is not None:
+                problems.append(("platform", wrong_platform))
             else:
                 problems.extend(platform.case_problems(self))
         if problems:
@@ -525,6 +521,8 @@ class PlatformRules(Protocol):
 
     @property
     def default_currency(self) -> str: ...
+
+    def platform_problem(self, platform: str) -> str | None: ...
 
     def case_problems(self, case: Case) -> Iterable[tuple[str, str]]: ...
 

@@ -12,14 +12,13 @@ and validates the case against it.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from refundrules._case import Case, PlatformRules
-from refundrules._registry import installed_profiles
+from refundrules._registry import profile_for_platform
 from refundrules._yaml import load_yaml_document, read_text
 from refundrules.exceptions import CaseError, RulePackError
 
@@ -30,21 +29,10 @@ def _installed_profile(data: Mapping[str, Any], source: str | None) -> PlatformR
     platform = data.get("platform")
     if not isinstance(platform, str):
         return None  # the case model names the missing or mistyped field
-    installed = installed_profiles()
-    if platform in installed:
-        return installed[platform]
-    names = ", ".join(sorted(installed)) or "none"
-    close = difflib.get_close_matches(platform, list(installed), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise CaseError(
-        [
-            (
-                "platform",
-                f"no installed rule pack is for platform {platform!r}{hint}; installed: {names}",
-            )
-        ],
-        source=source,
-    )
+    try:
+        return profile_for_platform(platform)
+    except CaseError as exc:
+        raise CaseError(exc.errors, source=source) from exc
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

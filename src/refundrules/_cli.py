@@ -99,8 +99,10 @@ def _predict_on_every_platform(args: argparse.Namespace) -> int:
 
 
 def _describe(pack: RulePack) -> str:
+    also = pack.profile.also_serves
+    platforms = pack.platform + (f", also serves {', '.join(also)}" if also else "")
     lines = [
-        f"{pack.id} ({pack.platform}): {len(pack.versions)} version(s), "
+        f"{pack.id} ({platforms}): {len(pack.versions)} version(s), "
         f"{len(pack.tests)} tests, {len(pack.properties)} properties"
     ]
     for version in pack.versions:
@@ -173,6 +175,8 @@ def _command_packs(args: argparse.Namespace) -> int:
         else:
             entry["id"] = pack.id
             entry["platform"] = pack.platform
+            if pack.profile.also_serves:
+                entry["also_serves"] = list(pack.profile.also_serves)
             entry["versions"] = [version.ref.model_dump(mode="json") for version in pack.versions]
             note = profile_problems().get(name)
             if note is not None:

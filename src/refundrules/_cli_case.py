@@ -12,6 +12,7 @@ from pathlib import Path
 from refundrules._case import Case
 from refundrules._case_file import load_case
 from refundrules._messages import NAIVE_TIME
+from refundrules._registry import pack_for_platform
 from refundrules._rulepack import RulePack, load_rule_pack
 from refundrules.exceptions import CaseError
 
@@ -72,7 +73,7 @@ def case_pack_as_of(args: argparse.Namespace) -> tuple[RulePack, Case, datetime 
         case = pack.load_case(args.case_file)
     else:
         case = load_case(args.case_file)
-        pack = load_rule_pack(case.platform)
+        pack = load_rule_pack(pack_for_platform(case.platform))
     as_of = args.as_of
     if as_of is None:
         as_of = example_as_of(args.case_file)

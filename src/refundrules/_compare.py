@@ -42,7 +42,10 @@ class PlatformAnswer(BaseModel):
     platform: str
     """Its platform."""
     own_platform: bool
-    """This is the platform the case was filed on."""
+    """This pack serves the platform the case was filed on (its own, or one it also serves)."""
+    served_as: str
+    """The platform the case was put to this pack as: the case's own when the pack serves it
+    (`tmall` for a Tmall case under the Taobao family), else the pack's platform."""
     prediction: Prediction | None = None
     """The prediction under this platform's rules (absent when ``problem`` says why)."""
     problem: str | None = None
@@ -63,19 +66,32 @@ class PlatformComparison(BaseModel):
 
 
 def _answer(pack: RulePack, case: Case, as_of: datetime) -> PlatformAnswer:
-    own = pack.platform == case.platform
+    own = pack.profile.serves(case.platform)
+    served_as = case.platform if own else pack.platform
     data = case.model_dump(mode="json", exclude_none=True)
-    data["platform"] = pack.platform
+    data["platform"] = served_as
+    prediction: Prediction | None = None
+    problem: str | None = None
     try:
         retargeted = case if own else pack.load_case(data)
         prediction = pack.predict(retargeted, as_of)
     except (CaseError, EvaluationError) as exc:
-        return PlatformAnswer(
-            pack_id=pack.id, platform=pack.platform, own_platform=own, problem=str(exc)
-        )
+        problem = str(exc)
     return PlatformAnswer(
-        pack_id=pack.id, platform=pack.platform, own_platform=own, prediction=prediction
+        pack_id=pack.id,
+        platform=pack.platform,
+        own_platform=own,
+        served_as=served_as,
+        prediction=prediction,
+        problem=problem,
     )
+
+
+def _row_name(answer: PlatformAnswer) -> str:
+    mark = "*" if answer.own_platform else " "
+    if answer.served_as != answer.platform:
+        return f"{mark} {answer.pack_id} (as {answer.served_as})"
+    return f"{mark} {answer.pack_id}"
 
 
 def compare_platforms(
@@ -116,7 +132,8 @@ def _consequence(prediction: Prediction) -> str:
 
 
 def render_comparison(comparison: PlatformComparison, timezones: dict[str, str]) -> str:
-    """The comparison as a table (one row per platform; ``*`` marks the case's own), times in
+    """The comparison as a table (one row per platform; ``*`` marks the case's own, and a pack
+    that serves it as another platform reads ``taobao (as tmall)``), times in
     each pack's timezone (``timezones`` by pack id), followed by the packs that could not
     answer and why.
     """
@@ -124,7 +141,7 @@ def render_comparison(comparison: PlatformComparison, timezones: dict[str, str])
     rows: list[tuple[str, ...]] = []
     problems: list[str] = []
     for answer in comparison.answers:
-        name = f"{'*' if answer.own_platform else ' '} {answer.pack_id}"
+        name = _row_name(answer)
         if answer.prediction is None:
             rows.append((name, "cannot predict", "", "", "", ""))
             first_line = (answer.problem or "").splitlines()[0] if answer.problem else ""

@@ -414,6 +414,20 @@ class CaseTextFact(_CaseValue):
         return str(self.reader().read(at))
 
 
+class CasePlatformFact(_Kind):
+    """The platform the case names, out of those the profile serves (its own and its
+    ``also_serves``), so rules may differ where a platform served alike differs."""
+
+    kind: Literal["case_platform"]
+    """`case_platform`: the case's platform, one of those the profile serves."""
+
+    def type(self) -> FactType:
+        return "text"
+
+    def derive(self, at: CaseAt) -> str:
+        return at.case.platform
+
+
 class CaseValueInFact(_CaseValue):
     """A text field of the case holds one of these values (e.g. the parcel is ``signed``)."""
 
@@ -637,6 +651,7 @@ FactDeclaration = Annotated[
     | CaseFlagFact
     | CaseNumberFact
     | CaseTextFact
+    | CasePlatformFact
     | CaseValueInFact
     | CasePresentFact
     | ShareFact

@@ -421,7 +421,13 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
         base=_canonical(
             {
                 "family": {k: v for k, v in manifest_doc.data.items() if k != "versions"},
-                "profile": profile.model_dump(mode="json", by_alias=True),
+                # A field added to the profile model after packs were hashed is left out
+                # while unused, so the content hash of a pack that does not use it stays.
+                "profile": profile.model_dump(
+                    mode="json",
+                    by_alias=True,
+                    exclude=None if profile.also_serves else {"also_serves"},
+                ),
             }
         )
     )

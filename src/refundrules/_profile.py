@@ -27,6 +27,7 @@ from refundrules._fact_kinds import (
     CaseCountFact,
     CaseField,
     CaseNumberFact,
+    CasePlatformFact,
     CasePresentFact,
     CaseValueInFact,
     ElapsedFact,
@@ -255,6 +256,11 @@ class PlatformProfile(_Spec):
 
     platform: Identifier
     """The platform's id, as cases name it."""
+    also_serves: tuple[Identifier, ...] = ()
+    """Other platforms whose cases this pack predicts under the same rules (Tmall cases by
+    the Taobao family: `also_serves: [tmall]`); a case keeps its own platform, which the
+    `case_platform` fact kind lets rules read.
+    """
     title: Titles
     """Its title in each language."""
     defaults: ProfileDefaults
@@ -283,6 +289,21 @@ class PlatformProfile(_Spec):
     """What each resolution means here: granted requests, partial refunds, who is at fault."""
 
     # --- derived views -------------------------------------------------------------------
+    @property
+    def served_platforms(self) -> tuple[str, ...]:
+        """Every platform whose cases this profile checks: its own first, then `also_serves`."""
+        return (self.platform, *self.also_serves)
+
+    def serves(self, platform: str) -> bool:
+        """Whether a case of ``platform`` is one this profile checks and predicts."""
+        return platform in self.served_platforms
+
+    def platform_problem(self, platform: str) -> str | None:
+        """Why a case of ``platform`` cannot be put to this profile (None if it can)."""
+        if self.serves(platform):
+            return None
+        return f"this pack is for {_listed(self.served_platforms)}, the case is {platform!r}"
+
     @property
     def default_currency(self) -> str:
         return self.defaults.currency
@@ -366,6 +387,8 @@ class PlatformProfile(_Spec):
             else:
                 values = self.terms(_DETAIL_VOCABULARY[declared.detail])
             values = (declared.none, *values)
+        elif isinstance(declared, CasePlatformFact):
+            values = self.served_platforms
         elif isinstance(declared, _CaseValue) and fact_type == "text":
             found = case_field(declared.field)
             if isinstance(found, CaseField):
@@ -380,6 +403,14 @@ class PlatformProfile(_Spec):
     # --- checks --------------------------------------------------------------------------
     def problems(self) -> Iterator[ProfileProblem]:
         """Cross-references the models cannot check alone (unknown events, anchors, fields)."""
+        for index, other in enumerate(self.also_serves):
+            if other == self.platform:
+                yield (
+                    f"also_serves names the profile's own platform {other!r}",
+                    ("also_serves", index),
+                )
+            elif other in self.also_serves[:index]:
+                yield (f"also_serves names {other!r} twice", ("also_serves", index))
         for vocabulary in self.vocabulary:
             if vocabulary not in VOCABULARIES:
                 yield _unknown("vocabulary", vocabulary, VOCABULARIES, ("vocabulary", vocabulary))
@@ -629,6 +660,11 @@ class PlatformProfile(_Spec):
                     self, "evidence_kinds", event.evidence_kind, f"{path}.evidence_kind"
                 )
             seen.add(event.kind)
+
+
+def _listed(platforms: tuple[str, ...]) -> str:
+    quoted = [repr(name) for name in platforms]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 def _fact_unit(unit: str) -> str | None:

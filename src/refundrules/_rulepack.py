@@ -287,15 +287,9 @@ class PackVersion:
     def check_case(self, case: Case) -> None:
         """Raise :class:`CaseError` unless ``case`` is one this version's platform can have."""
         profile = self.profile
-        if case.platform != profile.platform:
-            raise CaseError(
-                [
-                    (
-                        "platform",
-                        f"this pack is for {profile.platform!r}, the case is {case.platform!r}",
-                    )
-                ]
-            )
+        wrong_platform = profile.platform_problem(case.platform)
+        if wrong_platform is not None:
+            raise CaseError([("platform", wrong_platform)])
         problems = list(profile.case_problems(case))
         currencies = profile.currencies
         if case.currency is not None and case.currency not in currencies:

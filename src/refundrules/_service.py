@@ -158,10 +158,28 @@ class Engine:
             raise UnknownPackError(pack_id, known=tuple(sorted(self._slots))) from None
 
     def _for_platform(self, platform: str) -> str:
+        """The loaded pack whose platform is ``platform``, else the one whose profile also
+        serves it (two of those: an error naming both)."""
         for pack_id, slot in self._slots.items():
             if slot.pack.platform == platform:
                 return pack_id
-        names = ", ".join(sorted(slot.pack.platform for slot in self._slots.values()))
+        serving = sorted(
+            pack_id for pack_id, slot in self._slots.items() if slot.pack.profile.serves(platform)
+        )
+        if len(serving) == 1:
+            return serving[0]
+        if serving:
+            raise RulePackError(
+                f"platform {platform!r} is served by more than one loaded pack: "
+                + " and ".join(repr(name) for name in serving),
+                field="platform",
+                hint="name the pack to predict with",
+            )
+        names = ", ".join(
+            sorted(
+                name for slot in self._slots.values() for name in slot.pack.profile.served_platforms
+            )
+        )
         raise CaseError(
             [("platform", f"no loaded rule pack is for platform {platform!r}; loaded: {names}")]
         )
