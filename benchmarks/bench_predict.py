@@ -19,10 +19,15 @@ Stages timed on the same cases in the same run (best of --rounds):
   raw durable    the pack's compiled rulesets registered on a bare durable Host; each case's
                  already-derived facts asserted and retracted (the engine's own cost: baseline)
   engine adapter RulePack.fire(facts): our containment around the same calls
-  facts          derive_facts(case, as_of)
+  facts          derive_facts(case, as_of), and the fast path's FactDeriver
+  predict, fast=False
+                 the reference path: facts afresh, no firing cache, every part validated,
+                 nothing kept between cases (what predict did before the fast path)
   predict        RulePack.predict(case, as_of): everything (facts, both phases, assembly)
-The ratio predict / raw durable is refundrules' overhead over the engine it wraps. The cases
-are the bundled examples, all predicted by the pack version their request dates select.
+The ratio predict / raw durable is refundrules' overhead over the engine it wraps; the last
+line gives predictions/s end to end and the ratio to the reference path, after checking that
+every answer is the reference path's. The cases are the bundled examples, all predicted by
+the pack version their request dates select.
 
 Then loading, each best of --rounds in the same run:
   yaml.safe_load    the family's manifest, profile, parameters and rules with PyYAML's
@@ -54,6 +59,7 @@ from durable import engine as durable_engine
 
 import refundrules
 from refundrules._engine import CASE_KIND, DISCRIMINATOR, RuleEngine
+from refundrules._facts import case_at
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fire_peers import python_fire, zen_fire
@@ -107,14 +113,14 @@ def raw_durable(version: refundrules.PackVersion) -> Callable[[dict[str, Any]], 
                 host.assert_fact(name, fact)
             with contextlib.suppress(durable_engine.MessageNotHandledException):
                 host.retract_fact(name, {"sid": "bench", "id": "case"})
-        return list(fired)
+        # durable runs a rule's action once for each of its `$or` paths that holds (a case on
+        # two paths of one rule fires it twice): one rule is one rule, as in RuleEngine.fire.
+        return list(dict.fromkeys(fired))
 
     return fire
 
 
-def generated(
-    family: refundrules.RulePack, count: int
-) -> list[tuple[refundrules.Case, datetime]]:
+def generated(family: refundrules.RulePack, count: int) -> list[tuple[refundrules.Case, datetime]]:
     """``count`` (case, as_of) pairs from the public strategies (fixed seed)."""
     from hypothesis import HealthCheck, Phase, given, seed, settings
 
@@ -285,17 +291,15 @@ def main() -> None:
     for full, fact in zip(facts, projected, strict=True):
         assert sorted(raw(fact)) == sorted(pack.fire(full)), "raw and adapter disagree"
 
-    # The same family with every engine uncached: the switch for the pre-cache path.
-    uncached_family = refundrules.load_rule_pack(args.pack)
-    for version in uncached_family.versions:
-        engines = version._compiled()
-        engines.decision._cache = None
-        if engines.consequence is not None:
-            engines.consequence._cache = None
-    uncached_family.predict(*samples[0])  # builds its likelihood table, as family's below
-    family.predict(*samples[0])
+    # The reference path (fast=False): every fact derived afresh, durable asked about every
+    # case, every part validated, nothing kept. Every answer must be the fast path's.
+    family.predict(*samples[0])  # builds the likelihood table both paths read
     for case, moment in samples:
-        assert family.predict(case, moment) == uncached_family.predict(case, moment)
+        fast, reference = family.predict(case, moment), family.predict(case, moment, fast=False)
+        assert fast == reference, "the fast path and the reference path disagree"
+        assert fast.model_dump_json() == reference.model_dump_json()
+        assert repr(fast.model_dump()) == repr(reference.model_dump())
+    deriver = pack._predictor._fact_deriver(pack._compiled())
 
     n = len(samples)
     rates = best_rates(
@@ -303,7 +307,10 @@ def main() -> None:
             "raw durable (baseline)": lambda: [raw(f) for f in projected],
             "engine adapter (fire)": lambda: [pack.fire(f) for f in facts],
             "facts (derive_facts)": lambda: [pack.facts(c, m) for c, m in samples],
-            "predict, uncached": lambda: [uncached_family.predict(c, m) for c, m in samples],
+            "facts (FactDeriver)": lambda: [
+                deriver(case_at(pack.profile, c, m)) for c, m in samples
+            ],
+            "predict, fast=False": lambda: [family.predict(c, m, fast=False) for c, m in samples],
             "predict (end to end)": lambda: [family.predict(c, m) for c, m in samples],
         },
         n,
@@ -318,6 +325,12 @@ def main() -> None:
     print(f"{'stage':<26}{'cases/s':>12}{'us/case':>10}{'x baseline time':>17}")
     for label, rate in rates.items():
         print(f"{label:<26}{rate:>12,.0f}{1e6 / rate:>10.1f}{baseline / rate:>17.2f}")
+    end_to_end, reference = rates["predict (end to end)"], rates["predict, fast=False"]
+    print(
+        f"\npredict end to end: {end_to_end:,.0f} predictions/s in one process, "
+        f"{end_to_end / reference:.2f}x the reference path (fast=False, {reference:,.0f}/s); "
+        f"every one of the {n} answers identical to the reference path's"
+    )
 
     loading(args.pack, args.rounds)
 

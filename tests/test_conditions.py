@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from refundrules._conditions import (
     AllOf,
@@ -8,7 +10,10 @@ from refundrules._conditions import (
     ConditionProblem,
     Leaf,
     check_condition,
+    describe_leaf,
     holds,
+    leaf_describer,
+    leaf_test,
 )
 from refundrules._engine import path_count, to_durable
 from refundrules._registry import installed_profiles
@@ -92,7 +97,6 @@ def test_path_count_multiplies_across_all() -> None:
         ({"fact": "hours_since_request", "gte": {"param": "nope"}}, "unknown parameter"),
     ],
 )
-
 def test_bad_conditions_are_rejected(raw: object, message: str) -> None:
     with pytest.raises(ConditionProblem, match=message):
         check(raw)
@@ -104,3 +108,29 @@ def test_holds_evaluates_the_checked_tree() -> None:
     )
     assert holds(condition, {"goods_fresh": False, "paid_amount": 1.0})
     assert not holds(condition, {"goods_fresh": False, "paid_amount": 0.5})
+
+
+_DESCRIBED_VALUES = st.one_of(
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.sampled_from(["none", "pending", "quality_problem"]),
+)
+
+
+@given(
+    op=st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte"]),
+    threshold=st.one_of(st.floats(0, 500, allow_nan=False), st.booleans(), st.just("pending")),
+    param=st.sampled_from([None, "seller_response_window_hours"]),
+    actual=_DESCRIBED_VALUES,
+)
+def test_leaf_describer_writes_what_describe_leaf_writes(
+    op: str, threshold: object, param: str | None, actual: object
+) -> None:
+    leaf = Leaf("fact_x", op, threshold, param=param, key_path=(), param_text="48")
+    facts = {"fact_x": actual}
+    assert leaf_describer(leaf)(actual) == describe_leaf(leaf, facts)  # type: ignore[arg-type]
+    try:
+        expected = holds(leaf, facts)  # type: ignore[arg-type]
+    except TypeError:
+        return  # a text against a number: neither is asked on a checked pack
+    assert leaf_test(leaf)(actual) == expected  # type: ignore[arg-type]

@@ -262,3 +262,33 @@ def test_a_reserved_fact_name_is_refused_even_after_a_hit() -> None:
         assert engine.fire({"n": 12.0}) == ["big"]
         with pytest.raises(EngineError, match="reserved"):
             engine.fire({"n": 12.0, "sid": "other"})
+
+
+_ODD_NUMBERS = st.sampled_from(
+    [float("nan"), float("inf"), -float("inf"), 1e-5, -0.0, 0, 7, 10**17, 10**400, 1e16, True]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_the_quick_signature_is_the_general_one(
+    pdd_pairs: dict[str, list[_Pair]], data: st.DataObject
+) -> None:
+    """The C-level path (exact names, plain values) gives what the general loop gives, and
+    odd values (NaN, infinities, exponent forms, huge ints, a flag for a number, a missing or
+    an extra fact) leave it for the general loop's answer."""
+    pair = data.draw(st.sampled_from(pdd_pairs[data.draw(st.sampled_from(sorted(pdd_pairs)))]))
+    facts = data.draw(_near_thresholds(pair))
+    numbers = [plan.name for plan in pair.plan.facts if plan.kind == "number"]
+    for name in data.draw(st.lists(st.sampled_from(numbers), max_size=2)):
+        facts[name] = data.draw(_ODD_NUMBERS)
+    change = data.draw(st.sampled_from(["none", "drop", "extra", "swap"]))
+    if change == "drop":
+        facts.pop(sorted(facts)[0])
+    elif change == "extra":
+        facts["no_rule_reads_this"] = 1.0
+    elif change == "swap":
+        facts.pop(sorted(facts)[0])
+        facts["no_rule_reads_this"] = 1.0
+    plan = pair.plan
+    assert plan.signature(facts) == plan._general_signature(facts)

@@ -8,10 +8,12 @@ record and penalty points apply. *Additive* rules (no stage or resolution) alway
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from refundrules._calendar import BusinessCalendar
 from refundrules._case import Case, Event
 from refundrules._conditions import describe_leaf, satisfied_leaves
 from refundrules._engine import engine_number
@@ -19,6 +21,7 @@ from refundrules._facts import FactValue
 from refundrules._loader import CheckedRule, VersionDefinition
 from refundrules._pack_model import ResolutionEffect, sentence_en, sentence_texts
 from refundrules._prediction import (
+    Build,
     BuyerFlag,
     Compensation,
     Deadline,
@@ -27,27 +30,30 @@ from refundrules._prediction import (
     Reason,
     RecommendedAction,
     Sanction,
+    trusted,
+    validated,
 )
 from refundrules._profile import PlatformProfile, RateMetric
 from refundrules._vocabulary import Resolution, ReturnShippingPayer
 
-__all__ = ["DecisionOutcome", "consequence_facts", "reasons_for"]
+__all__ = [
+    "DeadlineStep",
+    "DecisionOutcome",
+    "DecisionPlan",
+    "consequence_facts",
+    "deadline_steps",
+    "reasons_for",
+]
 
 _CENT = Decimal("0.01")
+_UNREAD = object()  # the latest ruling, not looked for yet
 
 
-class DecisionOutcome:
-    """The decision phase's result: the slot winners and what they and the additive rules say."""
+class DecisionPlan:
+    """What the fired decision rules alone settle: the slot winners, the shadowed deciders, the
+    additive rules. A pure function of the fired ids, so the fast path keeps one per fired set."""
 
-    def __init__(
-        self,
-        pack: VersionDefinition,
-        rules: Mapping[str, CheckedRule],
-        case: Case,
-        as_of: datetime,
-        fired: Sequence[str],
-        anchors: Mapping[str, datetime],
-    ) -> None:
+    def __init__(self, rules: Mapping[str, CheckedRule], fired: Sequence[str]) -> None:
         fired_rules = [rules[rule_id] for rule_id in fired]
         by_priority = sorted(fired_rules, key=lambda rule: rule.spec.priority)
         self.fired = tuple(fired)
@@ -66,11 +72,6 @@ class DecisionOutcome:
             rule for rule in by_priority if rule.spec.then.decides and rule not in self.deciders
         )
         self.additive = tuple(rule for rule in fired_rules if not rule.spec.then.decides)
-        self._pack = pack
-        self._policy = pack.profile.policy
-        self._case = case
-        self._as_of = as_of
-        self._anchors = anchors
 
     def _wins_all(self, rule: CheckedRule) -> bool:
         effects = rule.spec.then
@@ -78,11 +79,60 @@ class DecisionOutcome:
             effects.resolution is None or rule is self.resolution_rule
         )
 
+    def _effective_resolution_rule(self) -> CheckedRule | None:
+        rule = self.resolution_rule
+        return rule if rule is not None and rule in self.effective else None
+
+    def dispute_record(self) -> bool:
+        rule = self._effective_resolution_rule()
+        return rule is not None and rule.spec.then.dispute_record
+
+    def metrics_added(self, pack: VersionDefinition) -> dict[str, float]:
+        """What the deciding rule adds to each seller metric of the profile (0 if nothing)."""
+        rule = self._effective_resolution_rule()
+        effects = rule.spec.then.metrics if rule is not None else {}
+        return {
+            name: pack.parameter_value(effects[name].param) if name in effects else 0.0
+            for name in pack.profile.metrics
+        }
+
+
+class DecisionOutcome:
+    """The decision phase's result for one case: the plan of its fired set, and what the
+    winners and the additive rules say about this case at ``as_of``. Parts go through
+    ``build`` (validated by default; the fast path builds them trusted)."""
+
+    def __init__(
+        self,
+        pack: VersionDefinition,
+        plan: DecisionPlan,
+        case: Case,
+        as_of: datetime,
+        anchors: Mapping[str, datetime],
+        build: Build = validated,
+    ) -> None:
+        self.plan = plan
+        self.fired = plan.fired
+        self.stage_rule = plan.stage_rule
+        self.resolution_rule = plan.resolution_rule
+        self.deciders = plan.deciders
+        self.effective = plan.effective
+        self.shadowed = plan.shadowed
+        self.additive = plan.additive
+        self._pack = pack
+        self._policy = pack.profile.policy
+        self._case = case
+        self._as_of = as_of
+        self._anchors = anchors
+        self._build = build
+        self._latest_ruling: object = _UNREAD
+
     def resolution(self, winner: CheckedRule) -> PredictedResolution:
         effect = winner.spec.then.resolution
         assert effect is not None
         outcome = self._outcome(effect)
-        return PredictedResolution(
+        return self._build(
+            PredictedResolution,
             outcome=outcome,
             refund_amount=self._refund(effect, outcome),
             currency=self._case.currency or self._pack.profile.defaults.currency,
@@ -101,10 +151,12 @@ class DecisionOutcome:
         return ReturnShippingPayer.SELLER if at_fault else ReturnShippingPayer.BUYER
 
     def _ruling(self) -> Event | None:
-        rulings = [
-            event for event in self._case.events_until(self._as_of) if event.ruling is not None
-        ]
-        return rulings[-1] if rulings else None
+        if self._latest_ruling is _UNREAD:
+            rulings = [
+                event for event in self._case.events_until(self._as_of) if event.ruling is not None
+            ]
+            self._latest_ruling = rulings[-1] if rulings else None
+        return self._latest_ruling  # type: ignore[return-value]
 
     def _outcome(self, effect: ResolutionEffect) -> Resolution:
         if effect.outcome == "as_ruled":
@@ -148,76 +200,115 @@ class DecisionOutcome:
             amount = min(order.paid_amount * share, request.amount)
         return min(amount, order.paid_amount).quantize(_CENT, rounding=ROUND_HALF_UP)
 
-    def deadlines(self) -> tuple[Deadline, ...]:
-        contributors = [*self.effective, *self.additive]
+    def deadlines(self, steps: Sequence[DeadlineStep] | None = None) -> tuple[Deadline, ...]:
+        """The clocks the effective and additive rules start (``steps``: the same rules'
+        :func:`deadline_steps`, when the caller kept them)."""
+        if steps is None:
+            steps = deadline_steps(self._pack, (*self.effective, *self.additive))
         anchors = self._anchors
         found: list[Deadline] = []
-        for rule in contributors:
-            for effect in rule.spec.then.deadlines:
-                start = anchors.get(effect.start)
-                if start is None:
-                    continue
-                parameter = self._pack.parameters[effect.after.param]
-                if parameter.unit == "business_days":
-                    calendar = self._pack.profile.business_calendar
-                    due_at = calendar.add_business_days(start, parameter.value)
-                elif parameter.unit == "hours":
-                    due_at = start + timedelta(hours=parameter.value)
-                else:
-                    due_at = start + timedelta(days=parameter.value)
-                zone = ZoneInfo(self._pack.profile.defaults.timezone)
-                due_at = due_at.astimezone(zone)
-                found.append(
-                    Deadline(
-                        id=effect.id,
-                        what=sentence_en(effect.what),
-                        party=effect.party,
-                        due_at=due_at,
-                        hours_left=round((due_at - self._as_of).total_seconds() / 3600.0, 2),
-                        if_missed=sentence_en(effect.if_missed),
-                        rule_id=rule.spec.id,
-                        what_texts=sentence_texts(effect.what),
-                        if_missed_texts=sentence_texts(effect.if_missed),
-                    )
+        for step in steps:
+            start = anchors.get(step.start)
+            if start is None:
+                continue
+            if step.unit == "business_days":
+                due_at = step.calendar.add_business_days(start, step.value)
+            elif step.unit == "hours":
+                due_at = start + timedelta(hours=step.value)
+            else:
+                due_at = start + timedelta(days=step.value)
+            due_at = due_at.astimezone(step.zone)
+            found.append(
+                self._build(
+                    Deadline,
+                    id=step.id,
+                    what=step.what,
+                    party=step.party,
+                    due_at=due_at,
+                    hours_left=round((due_at - self._as_of).total_seconds() / 3600.0, 2),
+                    if_missed=step.if_missed,
+                    rule_id=step.rule_id,
+                    what_texts=step.what_texts,
+                    if_missed_texts=step.if_missed_texts,
                 )
+            )
         found.sort(key=lambda deadline: (deadline.due_at, deadline.id))
         return tuple(found)
 
-    def _effective_resolution_rule(self) -> CheckedRule | None:
-        rule = self.resolution_rule
-        return rule if rule is not None and rule in self.effective else None
-
     def dispute_record(self) -> bool:
-        rule = self._effective_resolution_rule()
-        return rule is not None and rule.spec.then.dispute_record
+        return self.plan.dispute_record()
 
     def metrics_added(self) -> dict[str, float]:
-        """What the deciding rule adds to each seller metric of the profile (0 if nothing)."""
-        rule = self._effective_resolution_rule()
-        effects = rule.spec.then.metrics if rule is not None else {}
-        return {
-            name: self._pack.parameter_value(effects[name].param) if name in effects else 0.0
-            for name in self._pack.profile.metrics
-        }
+        return self.plan.metrics_added(self._pack)
 
-    def compensation(self, rules: Sequence[CheckedRule]) -> tuple[Compensation, ...]:
-        return tuple(
-            Compensation(
-                what=sentence_en(effect.what),
-                what_texts=sentence_texts(effect.what),
-                amount=Decimal(str(self._pack.parameter_value(effect.amount.param))).quantize(
-                    _CENT, rounding=ROUND_HALF_UP
-                ),
-                paid_to=effect.paid_to,
-                rule_id=rule.spec.id,
+
+@dataclass(frozen=True)
+class DeadlineStep:
+    """One clock a rule starts, read from the pack: everything but the case's anchors."""
+
+    id: str
+    rule_id: str
+    start: str
+    unit: str
+    value: float
+    calendar: BusinessCalendar
+    zone: ZoneInfo
+    what: str
+    party: str
+    if_missed: str
+    what_texts: dict[str, str]
+    if_missed_texts: dict[str, str]
+
+
+def deadline_steps(
+    pack: VersionDefinition, rules: Sequence[CheckedRule]
+) -> tuple[DeadlineStep, ...]:
+    """The clocks ``rules`` start, in order."""
+    profile = pack.profile
+    steps: list[DeadlineStep] = []
+    for rule in rules:
+        for effect in rule.spec.then.deadlines:
+            parameter = pack.parameters[effect.after.param]
+            steps.append(
+                DeadlineStep(
+                    id=effect.id,
+                    rule_id=rule.spec.id,
+                    start=effect.start,
+                    unit=parameter.unit,
+                    value=parameter.value,
+                    calendar=profile.business_calendar,
+                    zone=ZoneInfo(profile.defaults.timezone),
+                    what=sentence_en(effect.what),
+                    party=effect.party,
+                    if_missed=sentence_en(effect.if_missed),
+                    what_texts=sentence_texts(effect.what),
+                    if_missed_texts=sentence_texts(effect.if_missed),
+                )
             )
-            for rule in rules
-            for effect in rule.spec.then.compensation
+    return tuple(steps)
+
+
+def compensation(
+    pack: VersionDefinition, rules: Sequence[CheckedRule], build: Build = validated
+) -> tuple[Compensation, ...]:
+    return tuple(
+        build(
+            Compensation,
+            what=sentence_en(effect.what),
+            what_texts=sentence_texts(effect.what),
+            amount=Decimal(str(pack.parameter_value(effect.amount.param))).quantize(
+                _CENT, rounding=ROUND_HALF_UP
+            ),
+            paid_to=effect.paid_to,
+            rule_id=rule.spec.id,
         )
+        for rule in rules
+        for effect in rule.spec.then.compensation
+    )
 
 
 def metric_changes(
-    profile: PlatformProfile, case: Case, added: Mapping[str, float]
+    profile: PlatformProfile, case: Case, added: Mapping[str, float], build: Build = validated
 ) -> tuple[MetricChange, ...]:
     """Each seller metric of the profile before and after this case."""
     changes: list[MetricChange] = []
@@ -231,7 +322,8 @@ def metric_changes(
             before = _store_value(case, metric.current)
             after = before + added[name]
         changes.append(
-            MetricChange(
+            build(
+                MetricChange,
                 metric=name,
                 title=metric.title.en,
                 title_texts=metric.title.texts(),
@@ -287,7 +379,7 @@ def consequence_facts(
     return facts
 
 
-def buyer_flags(rules: Sequence[CheckedRule]) -> tuple[BuyerFlag, ...]:
+def buyer_flags(rules: Sequence[CheckedRule], build: Build = validated) -> tuple[BuyerFlag, ...]:
     by_flag: dict[str, tuple[list[dict[str, str]], list[str]]] = {}
     for rule in rules:
         for effect in rule.spec.then.buyer_signals:
@@ -295,7 +387,8 @@ def buyer_flags(rules: Sequence[CheckedRule]) -> tuple[BuyerFlag, ...]:
             signals.append(sentence_texts(effect.signal))
             ids.append(rule.spec.id)
     return tuple(
-        BuyerFlag(
+        build(
+            BuyerFlag,
             flag=flag,
             signals=tuple(texts["en"] for texts in signals),
             rule_ids=tuple(ids),
@@ -307,7 +400,9 @@ def buyer_flags(rules: Sequence[CheckedRule]) -> tuple[BuyerFlag, ...]:
     )
 
 
-def recommendations(rules: Sequence[CheckedRule]) -> tuple[RecommendedAction, ...]:
+def recommendations(
+    rules: Sequence[CheckedRule], build: Build = validated
+) -> tuple[RecommendedAction, ...]:
     seen: set[str] = set()
     found: list[RecommendedAction] = []
     for rule in rules:
@@ -316,7 +411,8 @@ def recommendations(rules: Sequence[CheckedRule]) -> tuple[RecommendedAction, ..
                 continue
             seen.add(effect.action)
             found.append(
-                RecommendedAction(
+                build(
+                    RecommendedAction,
                     action=effect.action,
                     why=sentence_en(effect.why),
                     why_texts=sentence_texts(effect.why),
@@ -326,9 +422,12 @@ def recommendations(rules: Sequence[CheckedRule]) -> tuple[RecommendedAction, ..
     return tuple(found)
 
 
-def sanctions(pack: VersionDefinition, rules: Sequence[CheckedRule]) -> tuple[Sanction, ...]:
+def sanctions(
+    pack: VersionDefinition, rules: Sequence[CheckedRule], build: Build = validated
+) -> tuple[Sanction, ...]:
     found = [
-        Sanction(
+        build(
+            Sanction,
             name=rule.spec.then.sanction.name,
             description=sentence_en(rule.spec.then.sanction.description),
             description_texts=sentence_texts(rule.spec.then.sanction.description),
@@ -348,7 +447,8 @@ def reasons_for(
     because = "; ".join(describe_leaf(leaf, facts) for leaf in leaves)
     # Built from checked parts with exactly the declared types (tests/test_predict.py checks
     # that validating a dumped reason gives it back), so pydantic's validation is skipped.
-    return Reason.model_construct(
+    return trusted(
+        Reason,
         rule_id=rule.spec.id,
         title=rule.spec.title.en,
         title_zh=rule.spec.title.zh or rule.spec.title.en,

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from refundrules._case import Case
 from refundrules._outcomes import LoadedOutcome, OutcomeClass
 from refundrules._pack_model import PackManifest
-from refundrules._prediction import OutcomeLikelihood, Prediction
+from refundrules._prediction import OutcomeLikelihood, PredictedResolution, Prediction
 from refundrules._profile import PlatformProfile, ResolutionPolicy
 from refundrules.exceptions import RefundRulesError
 
@@ -29,6 +29,7 @@ __all__ = [
     "CalibrationSplit",
     "calibrate",
     "classify",
+    "classify_resolution",
     "likelihood_for",
     "likelihood_table",
     "wilson_interval",
@@ -68,7 +69,13 @@ def classify(prediction: Prediction, policy: ResolutionPolicy, paid: Any) -> Out
     """The outcome class of a prediction: rejected if no money goes back, a refund on timeout
     if the system decides, return and refund if the goods go back, else a full or partial
     refund without return by the refund against the ``paid`` amount."""
-    resolution = prediction.resolution
+    return classify_resolution(prediction.resolution, policy, paid)
+
+
+def classify_resolution(
+    resolution: PredictedResolution, policy: ResolutionPolicy, paid: Any
+) -> OutcomeClass:
+    """:func:`classify` from the predicted resolution alone (all it reads)."""
     if resolution.outcome in policy.no_money_back or resolution.refund_amount <= 0:
         return OutcomeClass.REJECTED
     if resolution.decided_by == "system":

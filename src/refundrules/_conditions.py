@@ -49,6 +49,8 @@ __all__ = [
     "closeness",
     "describe_leaf",
     "holds",
+    "leaf_describer",
+    "leaf_test",
     "referenced_facts",
     "satisfied_leaves",
 ]
@@ -353,6 +355,28 @@ def _show(value: FactValue | tuple[str, ...]) -> str:
     if isinstance(value, tuple):
         return "{" + ", ".join(value) + "}"
     return str(value)
+
+
+def leaf_test(leaf: Leaf) -> Callable[[FactValue], bool]:
+    """Whether a fact value meets ``leaf``, the operator looked up once (as ``holds`` tests)."""
+    compare, value = _COMPARE[leaf.op], leaf.value
+    return lambda actual: compare(actual, value)
+
+
+def leaf_describer(leaf: Leaf) -> Callable[[FactValue], str]:
+    """:func:`describe_leaf` for one leaf with its fixed parts written once: the same text for
+    every fact value (tests/test_conditions.py)."""
+    threshold = f"{leaf.param} ({leaf.param_text})" if leaf.param else _show(leaf.value)
+    is_ = f"{leaf.fact} is "
+    head = f"{leaf.fact} = "
+    tail = "" if leaf.op == "eq" and leaf.param is None else f" {_SYMBOL[leaf.op]} {threshold}"
+
+    def describe(actual: FactValue) -> str:
+        if isinstance(actual, bool):
+            return is_ + ("true" if actual else "false")
+        return head + _show(actual) + tail
+
+    return describe
 
 
 def describe_leaf(leaf: Leaf, facts: Mapping[str, FactValue]) -> str:

@@ -528,9 +528,13 @@ class RuleEngine:
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         self._start(state["label"], state["rules"], state["plan"], state["cache_size"])
 
-    def fire(self, facts: Mapping[str, Any]) -> list[str]:
-        """Assert ``facts`` as one case and return the ids of the rules that fired."""
-        cache = self._cache
+    def fire(self, facts: Mapping[str, Any], *, cached: bool = True) -> list[str]:
+        """Assert ``facts`` as one case and return the ids of the rules that fired.
+
+        ``cached=False`` asks durable-rules even when the firing cache holds the answer (the
+        reference path) and leaves the cache as it was.
+        """
+        cache = self._cache if cached else None
         key = cache.signature(facts) if cache is not None else None
         if key is None:
             # Facts the signature cannot vouch for (a name no rule reads, another type, a

@@ -64,11 +64,11 @@ def case_at(profile: PlatformProfile, case: Case, as_of: datetime) -> CaseAt:
     pickup = case.logistics.carrier_pickup_at
     if pickup is not None and pickup <= as_of:
         anchors["carrier_pickup"] = pickup
-    for name, anchor in profile.anchors.items():
-        kinds = anchor.kinds
-        matching = [event for event in events if event.kind in kinds]
-        if matching:
-            anchors[name] = (matching[0] if anchor.first else matching[-1]).at
+    for name, kinds, first in profile.anchor_lookups:
+        for event in events if first else reversed(events):
+            if event.kind in kinds:
+                anchors[name] = event.at
+                break
     status = case.logistics.status
     if "shipment" not in anchors:
         status = LogisticsStatus.NOT_SHIPPED

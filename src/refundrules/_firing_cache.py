@@ -20,11 +20,13 @@ This module does not import durable-rules; ``_engine`` owns the cache, one per c
 from __future__ import annotations
 
 import threading
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from math import isnan
+from operator import add, itemgetter
 from typing import Any, Literal
 
 from refundrules._condition_tree import AllOf, AnyOf, Condition, Leaf
@@ -45,6 +47,13 @@ _MISSING = ("missing",)
 _OTHER = ("other",)
 
 Signature = tuple[Any, ...]
+
+# Python writes a float without an exponent (what durable can parse) exactly when it is 0 or
+# within these bounds (see _engine._sendable).
+_FLOAT_FLOOR, _FLOAT_LIMIT = 1e-4, 1e16
+_PLAIN_NUMBERS = frozenset({int, float})
+_BOOL = frozenset({bool})
+_STR = frozenset({str})
 
 
 @dataclass(frozen=True)
@@ -112,10 +121,55 @@ class SignaturePlan:
     def signature(self, facts: Mapping[str, Any]) -> Signature | None:
         """The signature of ``facts``, or None when the engine must see them: a fact no rule
         reads, or a value the engine would not compare as its rules do (another type; a
-        float durable cannot parse, which the engine then refuses)."""
-        parts: list[Any] = []
+        float durable cannot parse, which the engine then refuses).
+
+        The parts are grouped by kind (numbers, then flags, then texts, each in name order).
+        A fact set with exactly the planned names and plain values takes a path that runs
+        in C (``itemgetter``, ``bisect`` over ``map``); anything else the general one, which
+        gives the same signature or None.
+        """
+        steps = self._steps
+        if len(facts) == steps.count:
+            try:
+                numbers = steps.numbers(facts)
+                flags = steps.flags(facts)
+                texts = steps.texts(facts)
+            except KeyError:
+                pass
+            else:
+                if (
+                    _PLAIN_NUMBERS.issuperset(map(type, numbers))
+                    and _BOOL.issuperset(map(type, flags))
+                    and _STR.issuperset(map(type, texts))
+                    # max first: it is NaN or below the limit only if every other value is
+                    # too, so isnan never meets an int too large for a float.
+                    and max(map(abs, numbers), default=0.0) < _FLOAT_LIMIT
+                    and not any(map(isnan, numbers))
+                    and min(filter(None, map(abs, numbers)), default=1.0) >= _FLOAT_FLOOR
+                ):
+                    thresholds = steps.thresholds
+                    return (
+                        *map(
+                            add,
+                            map(bisect_left, thresholds, numbers),
+                            map(bisect_right, thresholds, numbers),
+                        ),
+                        *flags,
+                        *[
+                            value if value in named else _OTHER
+                            for value, named in zip(texts, steps.named, strict=True)
+                        ],
+                    )
+        return self._general_signature(facts)
+
+    def _general_signature(self, facts: Mapping[str, Any]) -> Signature | None:
+        numbers: list[Any] = []
+        flags: list[Any] = []
+        texts: list[Any] = []
         present = 0
-        for name, kind_name, thresholds, texts in self._steps:
+        for plan in self.facts:
+            name, kind_name = plan.name, plan.kind
+            parts = numbers if kind_name == "number" else flags if kind_name == "flag" else texts
             value = facts.get(name, _MISSING)
             if value is _MISSING:
                 parts.append(_MISSING)
@@ -124,14 +178,14 @@ class SignaturePlan:
             kind = type(value)
             if kind_name == "number":
                 if kind is float:
-                    if not (value == 0.0 or 1e-4 <= abs(value) < 1e16):
+                    if not (value == 0.0 or _FLOAT_FLOOR <= abs(value) < _FLOAT_LIMIT):
                         return None  # NaN, infinities, exponent forms: the engine refuses them
                 elif kind is not int:
                     return None
-                index = bisect_left(thresholds, value)
-                # 2i: strictly below thresholds[i]; 2i+1: exactly on it.
-                on = index < len(thresholds) and thresholds[index] == value
-                parts.append(2 * index + on)
+                # 2i: strictly below thresholds[i]; 2i+1: exactly on it (the thresholds are
+                # distinct, so bisect_right - bisect_left is 1 exactly on one).
+                thresholds = plan.thresholds
+                parts.append(bisect_left(thresholds, value) + bisect_right(thresholds, value))
             elif kind_name == "flag":
                 if kind is not bool:
                     return None
@@ -139,18 +193,46 @@ class SignaturePlan:
             else:
                 if kind is not str:
                     return None
-                parts.append(value if value in texts else _OTHER)
+                parts.append(value if value in plan.texts else _OTHER)
         if present != len(facts):
             return None  # facts no rule reads: the engine checks them
-        return tuple(parts)
+        return (*numbers, *flags, *texts)
 
     @property
     def names(self) -> frozenset[str]:
         return frozenset(plan.name for plan in self.facts)
 
     @cached_property
-    def _steps(self) -> tuple[tuple[str, _Kind, tuple[float, ...], frozenset[str]], ...]:
-        return tuple((plan.name, plan.kind, plan.thresholds, plan.texts) for plan in self.facts)
+    def _steps(self) -> _Steps:
+        return _Steps(self.facts)
+
+
+def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """The values of ``names`` as a tuple (``itemgetter`` gives a bare value for one name)."""
+    if not names:
+        return lambda facts: ()
+    if len(names) == 1:
+        name = names[0]
+        return lambda facts: (facts[name],)
+    return itemgetter(*names)
+
+
+class _Steps:
+    """The plan's facts grouped by kind, with C-level getters for each group."""
+
+    def __init__(self, facts: Sequence[_FactPlan]) -> None:
+        self._facts = tuple(facts)
+        numbers = [plan for plan in facts if plan.kind == "number"]
+        texts = [plan for plan in facts if plan.kind == "text"]
+        self.count = len(facts)
+        self.numbers = _getter([plan.name for plan in numbers])
+        self.flags = _getter([plan.name for plan in facts if plan.kind == "flag"])
+        self.texts = _getter([plan.name for plan in texts])
+        self.thresholds = tuple(plan.thresholds for plan in numbers)
+        self.named = tuple(plan.texts for plan in texts)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Steps, (self._facts,))  # the getters are rebuilt, never pickled
 
 
 class FiringCache:

@@ -332,6 +332,14 @@ class PlatformProfile(_Spec):
         return (*BUILT_IN_ANCHORS, *self.anchors)
 
     @cached_property
+    def anchor_lookups(self) -> tuple[tuple[str, frozenset[str], bool], ...]:
+        """Each declared anchor as (name, its event kinds, whether it is the first of them)."""
+        return tuple(
+            (name, frozenset(anchor.kinds), anchor.first is not None)
+            for name, anchor in self.anchors.items()
+        )
+
+    @cached_property
     def business_calendar(self) -> BusinessCalendar:
         return BusinessCalendar(
             self.defaults.timezone,

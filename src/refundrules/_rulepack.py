@@ -20,22 +20,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from refundrules._assemble import (
-    DecisionOutcome,
-    buyer_flags,
-    consequence_facts,
-    metric_changes,
-    reasons_for,
-    recommendations,
-    sanctions,
+from refundrules._calibrate import (
+    classify_resolution,
+    likelihood_for,
+    likelihood_table,
+    predict_outcome,
 )
-from refundrules._calibrate import classify, likelihood_for, likelihood_table, predict_outcome
 from refundrules._case import Case
 from refundrules._case_file import load_case
 from refundrules._conditions import referenced_facts
 from refundrules._engine import EngineRule, RuleCompileError, RuleEngine, check_rules
 from refundrules._explain import Explanation, explain_prediction
-from refundrules._facts import FactSpec, FactValue, case_at, derive_facts
+from refundrules._facts import FactSpec, FactValue, derive_facts
 from refundrules._i18n import LANGUAGES, choose_language
 from refundrules._loader import (
     CheckedProperty,
@@ -47,10 +43,12 @@ from refundrules._loader import (
     read_properties,
     read_tests,
 )
-from refundrules._outcomes import LoadedOutcome, read_outcome_files
+from refundrules._memo import Memo
+from refundrules._outcomes import LoadedOutcome, OutcomeClass, read_outcome_files
 from refundrules._pack_files import yaml_files as _yaml_files
 from refundrules._pack_model import PackManifest, Parameter
-from refundrules._prediction import PackRef, Prediction, Reason, SellerConsequences
+from refundrules._prediction import OutcomeLikelihood, PackRef, PredictedResolution, Prediction
+from refundrules._predictor import Likelihood, Predictor
 from refundrules._profile import PlatformProfile
 from refundrules._report import render_text
 from refundrules._seller_actions import SellerActionsFile
@@ -170,6 +168,7 @@ class PackVersion:
             effective_to=definition.effective_to,
             content_hash=definition.content_hash,
         )
+        self._predictor = Predictor(definition, self._rules, self.ref, self._label)
 
     # --- what the version is -------------------------------------------------------------
     @property
@@ -305,79 +304,35 @@ class PackVersion:
             raise CaseError(problems)
 
     def predict(
-        self, case: Case, as_of: datetime | None = None, *, warnings: tuple[str, ...] = ()
+        self,
+        case: Case,
+        as_of: datetime | None = None,
+        *,
+        warnings: tuple[str, ...] = (),
+        fast: bool = True,
     ) -> Prediction:
         """Predict ``case`` at ``as_of`` (default: now) under this version. Deterministic.
+
+        ``fast=False`` takes the reference path (see :meth:`RulePack.predict`): the same
+        prediction, slower.
 
         Raises :class:`CaseError` for a case of another platform or a bad ``as_of``, and
         :class:`EvaluationError` if no rule decides (a gap in the pack).
         """
+        return self._predict(case, _as_of(as_of), warnings, fast=fast)
+
+    def _predict(
+        self,
+        case: Case,
+        moment: datetime,
+        warnings: tuple[str, ...],
+        *,
+        fast: bool,
+        likelihood: Likelihood | None = None,
+    ) -> Prediction:
         self.check_case(case)
-        profile = self.profile
-        moment = _as_of(as_of)
-        view = case_at(profile, case, moment)
-        facts = derive_facts(profile, case, moment, view)
-        engines = self._compiled()
-        # derive_facts types every fact by construction (tests/test_facts.py), so the per-fact
-        # type check of the public fire() is skipped on this hot path.
-        fired = engines.decision.fire({name: facts[name] for name in engines.decision_fields})
-        definition = self._definition
-        outcome = DecisionOutcome(definition, self._rules, case, moment, fired, view.anchors)
-        if outcome.stage_rule is None or outcome.resolution_rule is None:
-            missing = "stage" if outcome.stage_rule is None else "resolution"
-            raise EvaluationError(
-                f"no rule decided the {missing} of case {case.case_id!r} at "
-                f"{moment.isoformat()}; rules fired: {', '.join(fired) or 'none'}",
-                pack_id=self._label,
-            )
-        resolution = outcome.resolution(outcome.resolution_rule)
-        stage = outcome.stage_rule.spec.then.stage
-        assert stage is not None  # the stage rule is, by definition, one that sets a stage
-        metrics = metric_changes(profile, case, outcome.metrics_added())
-        flags_so_far = buyer_flags(outcome.additive)
-        signal_count = sum(len(flag.signals) for flag in flags_so_far)
-        later_facts = consequence_facts(
-            profile, facts, resolution, outcome.dispute_record(), metrics, signal_count
-        )
-        later_ids = (
-            engines.consequence.fire(
-                {name: later_facts[name] for name in engines.consequence_fields}
-            )
-            if engines.consequence is not None
-            else []
-        )
-        later = tuple(self._rules[rule_id] for rule_id in later_ids)
-        contributors = (*outcome.additive, *later)
-        reasons: list[Reason] = [
-            reasons_for(definition, rule, "decided", facts) for rule in outcome.deciders
-        ]
-        reasons += [
-            reasons_for(definition, rule, "contributed", facts) for rule in outcome.additive
-        ]
-        reasons += [reasons_for(definition, rule, "contributed", later_facts) for rule in later]
-        reasons += [reasons_for(definition, rule, "shadowed", facts) for rule in outcome.shadowed]
-        points = next((change for change in metrics if change.metric == "penalty_points"), None)
-        consequences = SellerConsequences(
-            dispute_record=outcome.dispute_record(),
-            metrics=metrics,
-            penalty_points_added=points.added if points is not None else 0.0,
-            penalty_points_total=points.after if points is not None else 0.0,
-            sanctions=sanctions(definition, later),
-            compensation=outcome.compensation(outcome.additive),
-        )
-        return Prediction(
-            case_id=case.case_id,
-            as_of=moment,
-            stage=stage,
-            resolution=resolution,
-            deadlines=outcome.deadlines(),
-            seller_consequences=consequences,
-            buyer_flags=buyer_flags(contributors),
-            recommended_actions=recommendations((*outcome.effective, *contributors)),
-            reasons=tuple(reasons),
-            fired_rules=(*fired, *later_ids),
-            pack=self.ref,
-            warnings=warnings,
+        return self._predictor.predict(
+            self._compiled(), case, moment, warnings, fast=fast, likelihood=likelihood
         )
 
     def explain(
@@ -413,6 +368,8 @@ class RulePack:
         self._properties: tuple[CheckedProperty, ...] | None = None
         self._outcomes: tuple[LoadedOutcome, ...] | None = None
         self._likelihoods: Mapping[str, Counter[str]] | None = None
+        # At most one entry per deciding rule and outcome class: bounded by the pack itself.
+        self._likelihoods_by_rule: Memo[tuple[str, OutcomeClass], OutcomeLikelihood] = Memo(4096)
 
     # --- what the family is --------------------------------------------------------------
     @property
@@ -627,6 +584,7 @@ class RulePack:
         likelihood: bool = True,
         recommend: bool = False,
         language: str | None = None,
+        fast: bool = True,
     ) -> Prediction:
         """Predict ``case`` at ``as_of`` (default: now) under the version in force on its
         request date, or under ``version`` if given. Deterministic for a given ``as_of``.
@@ -642,6 +600,11 @@ class RulePack:
         (``en``/``zh``), ``text`` is the whole prediction as a seller reads it in that
         language, times in the pack's timezone, and ``texts`` in each language.
 
+        ``fast=False`` takes the reference path: every fact derived afresh, durable-rules asked
+        about every case (no firing cache), every part validated by pydantic, nothing kept
+        between cases. It gives the same prediction as the default fast path, several times
+        slower; it is there for tests and benchmarks (docs/architecture.md, "Performance").
+
         Raises :class:`CaseError` for a case of another platform, a request before the first
         version or a bad ``as_of``, and :class:`EvaluationError` if no rule decides.
 
@@ -654,13 +617,8 @@ class RulePack:
         """
         moment = _as_of(as_of)
         chosen, warnings = self._choose(case, version)
-        prediction = chosen.predict(case, moment, warnings=warnings)
-        if likelihood and self.outcomes:
-            predicted = classify(prediction, self.profile.policy, case.order.paid_amount)
-            found = likelihood_for(
-                self._likelihood_table(), prediction.resolution.rule_id, predicted
-            )
-            prediction = prediction.model_copy(update={"likelihood": found})
+        odds = self._likelihood_of(case, fast) if likelihood and self.outcomes else None
+        prediction = chosen._predict(case, moment, warnings, fast=fast, likelihood=odds)
         if recommend:
             ranked = what_if(self, case, moment, "en", None, prediction=prediction)
             actions = recommended_actions(ranked)
@@ -674,6 +632,23 @@ class RulePack:
         return prediction.model_copy(
             update={"language": chosen_language, "text": texts[chosen_language], "texts": texts}
         )
+
+    def _likelihood_of(self, case: Case, fast: bool) -> Likelihood:
+        """How often the deciding rule's outcome held, for a resolution predicted for ``case``
+        (kept per deciding rule and outcome class on the fast path)."""
+        table = self._likelihood_table()
+        policy, paid = self.profile.policy, case.order.paid_amount
+
+        def of(resolution: PredictedResolution) -> OutcomeLikelihood:
+            predicted = classify_resolution(resolution, policy, paid)
+            if not fast:
+                return likelihood_for(table, resolution.rule_id, predicted)
+            return self._likelihoods_by_rule.get_or_make(
+                (resolution.rule_id, predicted),
+                lambda: likelihood_for(table, resolution.rule_id, predicted),
+            )
+
+        return of
 
     def explain(
         self,
