@@ -1,7 +1,7 @@
 """Predictions per second for a bundled pack, against the raw durable-rules cost of the same facts.
 
 Run:  python benchmarks/bench_predict.py [--pack pinduoduo] [--cases 400] [--generated 2000]
-      [--rounds 5]
+      [--rounds 5] [--batch-lines 4000]
 
 First, fire on generated fact sets (--generated cases from refundrules.testing.evaluations, the
 decision facts of the version each selects), best of --rounds, interleaved:
@@ -29,6 +29,9 @@ line gives predictions/s end to end and the ratio to the reference path, after c
 every answer is the reference path's. The cases are the bundled examples, all predicted by
 the pack version their request dates select.
 
+Then batch: run_batch over --batch-lines JSONL lines of the same cases with 1 worker
+(baseline) and 2 worker processes, best of 2, pool start-up included; both outputs must match.
+
 Then loading, each best of --rounds in the same run:
   yaml.safe_load    the family's manifest, profile, parameters and rules with PyYAML's
                     pure-Python safe loader (the old loader parsed each file twice so: baseline)
@@ -47,6 +50,7 @@ import json
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -231,6 +235,38 @@ def best_seconds(work: Callable[[], object], rounds: int) -> float:
     return best
 
 
+def batch_workers(
+    pack_name: str, samples: list[tuple[refundrules.Case, datetime]], lines: int
+) -> None:
+    """``run_batch`` over the same JSONL file with 1 and 2 worker processes (pool start-up
+    and each worker's engine load included); both outputs must be byte for byte the same."""
+    from refundrules._batch import run_batch
+
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "cases.jsonl"
+        with source.open("w", encoding="utf-8") as handle:
+            for index in range(lines):
+                case, moment = samples[index % len(samples)]
+                line = {"case": case.model_dump(mode="json"), "as_of": moment.isoformat()}
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+        seconds: dict[int, float] = {}
+        outputs: dict[int, bytes] = {}
+        for jobs in (1, 2):
+            output = Path(folder) / f"out{jobs}.jsonl"
+            seconds[jobs] = best_seconds(
+                lambda jobs=jobs, output=output: run_batch(
+                    source, output, packs=(pack_name,), jobs=jobs
+                ),
+                2,
+            )
+            outputs[jobs] = output.read_bytes()
+        assert outputs[1] == outputs[2], "1 and 2 workers wrote different outputs"
+    print(f"\nbatch: {lines} JSONL lines, best of 2 (process start-up included)")
+    print(f"{'workers':<26}{'lines/s':>12}{'x 1 worker':>17}")
+    for jobs, spent in seconds.items():
+        print(f"{jobs:<26}{lines / spent:>12,.0f}{seconds[1] / spent:>17.2f}")
+
+
 def loading(pack_name: str, rounds: int) -> None:
     pack = refundrules.load_rule_pack(pack_name)
     files = [pack.root / name for name in ("pack.yaml", "profile.yaml", "parameters.yaml")]
@@ -277,6 +313,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=400)
     parser.add_argument("--generated", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--batch-lines", type=int, default=4000)
     args = parser.parse_args()
 
     family = refundrules.load_rule_pack(args.pack)
@@ -332,6 +369,7 @@ def main() -> None:
         f"every one of the {n} answers identical to the reference path's"
     )
 
+    batch_workers(args.pack, samples, args.batch_lines)
     loading(args.pack, args.rounds)
 
 
