@@ -53,14 +53,23 @@ example: $(RUNTIME)  ## predict the bundled example case (runtime dependencies o
 HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
 WORKERS ?= auto
 
-# Coverage stays serial: under xdist the workers import refundrules (our pytest plugin) before
-# pytest-cov starts, so module-level lines would be missed (66% reported instead of 90%).
+# Coverage over the xdist workers: `coverage run` measures pytest's own process and, with
+# `patch = ["subprocess"]` (pyproject.toml), every Python process started below it from its
+# interpreter's start-up, so the workers are measured before our pytest plugin imports
+# refundrules. Each writes its own data file (`parallel = true`); `coverage combine` merges them.
+# PYTHONDONTWRITEBYTECODE is cleared for the run: pytest keeps the modules it rewrites for its
+# assertions (the tests, and the packages of every pytest plugin: hypothesis, schemathesis ...)
+# only as bytecode files; without them each pytest process rewrites ~500 modules again (~4 s).
 test: $(STAMP)  ## the test suite (unit, pack tests, hazard regressions, properties)
-	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m coverage run -m pytest
+	$(BIN)/python -m coverage erase
+	PYTHONDONTWRITEBYTECODE= HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) \
+		$(BIN)/python -m coverage run -m pytest -n $(WORKERS)
+	$(BIN)/python -m coverage combine --quiet
 	$(BIN)/python -m coverage report --skip-covered
 
 test-fast: $(STAMP)  ## the suite on every core (pytest-xdist), no coverage
-	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q -n $(WORKERS)
+	PYTHONDONTWRITEBYTECODE= HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) \
+		$(BIN)/python -m pytest -q -n $(WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -93,4 +102,4 @@ bench: $(BENCH_STAMP)  ## predictions per second (fast path vs reference path), 
 	$(BIN)/python benchmarks/bench_predict.py
 
 clean:
-	rm -rf $(VENV) .venv-wheel .venv312 .venv313 dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
+	rm -rf $(VENV) .venv-wheel .venv312 .venv313 dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage .coverage.*

@@ -4,7 +4,7 @@ import copy
 import gc
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,12 @@ settings.register_profile(
     "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# What `coverage run` with `patch = ["subprocess"]` (pyproject.toml) sets so that every Python
+# process below it measures itself: `make test` needs it for the pytest-xdist workers, but the
+# commands tests run (the CLI, the documented sessions) are not measured, as under a serial
+# `coverage run`: tracing them would slow the suite for lines the in-process tests already reach.
+COVERAGE_STARTUP = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
 
 ROOT = Path(__file__).resolve().parents[1]
 PDD_PACK = ROOT / "rules" / "pinduoduo"
@@ -52,6 +58,14 @@ BASE_CASE: dict[str, Any] = {
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _unmeasured_subprocesses() -> Iterator[None]:
+    """Commands started by tests run without coverage (the workers themselves already started)."""
+    saved = {name: os.environ.pop(name) for name in COVERAGE_STARTUP if name in os.environ}
+    yield
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

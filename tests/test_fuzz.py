@@ -6,7 +6,9 @@ one), or a pack / case that really predicts. Nothing else may escape, no mutant 
 or much memory, a failed load leaves nothing registered, and a pack that loads ("validate: ok")
 must be able to predict.
 
-Sized for CI (about 20 s on one core). For a longer run::
+Sized for CI (about 20 s on one core). The mutants are generated in one seeded sequence and
+run in slices (``SLICES`` items per kind), so pytest-xdist can spread them over the cores; each
+slice runs its own part of the same sequence. For a longer run::
 
     REFUNDRULES_FUZZ_MUTANTS=3000 .venv/bin/python -m pytest -q tests/test_fuzz.py
 
@@ -39,6 +41,8 @@ from .fuzz_mutants import Mutant, case_mutants, pack_mutants, structural_mutants
 PACK_MUTANTS = int(os.environ.get("REFUNDRULES_FUZZ_MUTANTS", "40"))
 CASE_MUTANTS = 2 * PACK_MUTANTS
 SEED = int(os.environ.get("REFUNDRULES_FUZZ_SEED", "13"))
+# Each kind of mutant runs as this many test items, mutant i in slice i % SLICES.
+SLICES = 4
 # Generous bounds: the slowest honest load or prediction of a mutant takes well under a
 # second; a hang or an expansion blows far past these.
 SECONDS_PER_MUTANT = 20.0
@@ -137,8 +141,16 @@ def test_structural_mutant(tmp_path: Path, name: str) -> None:
     run_pack_mutant(next(m for m in mutants if m.name == name), tmp_path / "pack")
 
 
-def test_pack_mutants_end_in_our_error_or_a_pack_that_predicts(tmp_path: Path) -> None:
-    for mutant in pack_mutants(PDD_PACK, random.Random(SEED), PACK_MUTANTS):
+def in_slice(index: int, part: int) -> bool:
+    return index % SLICES == part
+
+
+@pytest.mark.parametrize("part", range(SLICES))
+def test_pack_mutants_end_in_our_error_or_a_pack_that_predicts(tmp_path: Path, part: int) -> None:
+    mutants = pack_mutants(PDD_PACK, random.Random(SEED), PACK_MUTANTS)
+    for index, mutant in enumerate(mutants):
+        if not in_slice(index, part):
+            continue
         try:
             run_pack_mutant(mutant, tmp_path / "pack")
         except AssertionError:
@@ -166,14 +178,18 @@ def run_case_mutant(
     assert grown < MIB_PER_MUTANT, f"{name}: grew {grown:.0f} MiB"
 
 
+@pytest.mark.parametrize("part", range(SLICES))
 def test_case_mutants_end_in_a_case_error_or_a_prediction(
-    tmp_path: Path, pack: refundrules.RulePack
+    tmp_path: Path, pack: refundrules.RulePack, part: int
 ) -> None:
     rng = random.Random(SEED)
     files = sorted(path for path in EXAMPLES.glob("*.yaml"))
     for index in range(CASE_MUTANTS):
         source = rng.choice(files)
+        # Every mutant is drawn, so each slice sees the same sequence; only its own are run.
         for name, data in case_mutants(source.read_bytes(), rng, 1):
+            if not in_slice(index, part):
+                continue
             label = f"seed {SEED}, {source.name} {index} {name}"
             try:
                 run_case_mutant(label, data, tmp_path, ".yaml", pack)

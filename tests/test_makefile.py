@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,18 @@ def test_a_missing_interpreter_is_named(tmp_path: Path) -> None:
     done = make("example", "PYTHON=python3.0-missing", f"VENV={tmp_path / 'venv'}")
     assert done.returncode != 0
     assert "'python3.0-missing' is not a working Python interpreter" in done.stderr
+
+
+def test_make_test_measures_coverage_over_the_xdist_workers_then_combines() -> None:
+    lines = [line.strip() for line in make("-n", "test", "WORKERS=3").stdout.splitlines()]
+
+    def step(command: str) -> int:
+        return next(i for i, line in enumerate(lines) if line.endswith(f"python -m {command}"))
+
+    erase, run = step("coverage erase"), step("coverage run -m pytest -n 3")
+    assert erase < run < step("coverage combine --quiet") < step("coverage report --skip-covered")
+    # The workers are subprocesses: measured only when coverage patches subprocess start-up
+    # and each process writes its own data file.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["tool"]["coverage"]["run"]["patch"] == ["subprocess"]
+    assert config["tool"]["coverage"]["run"]["parallel"] is True
