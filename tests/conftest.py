@@ -33,6 +33,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 COVERAGE_STARTUP = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
 
 ROOT = Path(__file__).resolve().parents[1]
+# The bundled families: every folder under rules/ with a pack.yaml (rules/_shared holds parts).
+BUNDLED = sorted(
+    folder.name for folder in (ROOT / "rules").iterdir() if (folder / "pack.yaml").is_file()
+)
 PDD_PACK = ROOT / "rules" / "pinduoduo"
 
 BASE_CASE: dict[str, Any] = {
@@ -71,6 +75,15 @@ def _unmeasured_subprocesses() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def pack() -> refundrules.RulePack:
     return refundrules.load_rule_pack("pinduoduo")
+
+
+@pytest.fixture(scope="session")
+def families() -> Iterator[dict[str, refundrules.RulePack]]:
+    """Every bundled family (:data:`BUNDLED`), loaded once for the session."""
+    loaded = {name: refundrules.load_rule_pack(name) for name in BUNDLED}
+    yield loaded
+    for family in loaded.values():
+        family.close()
 
 
 @pytest.fixture

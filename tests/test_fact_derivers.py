@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,18 +10,7 @@ from refundrules._fact_derivers import FactDeriver
 from refundrules._facts import case_at, derive_facts
 from refundrules.testing import evaluations
 
-ROOT = Path(__file__).resolve().parents[1]
-BUNDLED = sorted(
-    folder.name for folder in (ROOT / "rules").iterdir() if (folder / "pack.yaml").is_file()
-)
-
-
-@pytest.fixture(scope="module")
-def families() -> Iterator[dict[str, refundrules.RulePack]]:
-    loaded = {name: refundrules.load_rule_pack(name) for name in BUNDLED}
-    yield loaded
-    for family in loaded.values():
-        family.close()
+from .conftest import BUNDLED
 
 
 def _typed(facts: dict[str, object]) -> list[tuple[str, str, object]]:

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,18 +22,7 @@ from refundrules import RefundRulesError
 from refundrules._predictor import Predictor
 from refundrules.testing import evaluations
 
-ROOT = Path(__file__).resolve().parents[1]
-BUNDLED = sorted(
-    folder.name for folder in (ROOT / "rules").iterdir() if (folder / "pack.yaml").is_file()
-)
-
-
-@pytest.fixture(scope="module")
-def families() -> Iterator[dict[str, refundrules.RulePack]]:
-    loaded = {name: refundrules.load_rule_pack(name) for name in BUNDLED}
-    yield loaded
-    for family in loaded.values():
-        family.close()
+from .conftest import BUNDLED, ROOT
 
 
 def _answer(
