@@ -39,6 +39,21 @@ SELLER_MOVES = ("none", "agreed", "refused", "partial_offer")
 # True about one time in six, shrinking to False (Hypothesis' booleans are 50/50).
 _RARELY = st.sampled_from((False, False, False, False, False, True))
 _FIXABLE = GENERATOR_KEYS
+_BOOLEANS = st.booleans()
+_ORDER_NUMBERS = st.integers(0, 10**6)
+_CASE_NUMBERS = st.integers(0, 10**9)
+_AFTER_SALES_DAYS = st.sampled_from((7, 15, 30, 365))
+_DELIVERY_SECONDS = st.integers(3600, 6 * 86400)
+_DELIVERED = st.sampled_from([LogisticsStatus.DELIVERED, LogisticsStatus.SIGNED])
+_NOT_DELIVERED = st.sampled_from(
+    [LogisticsStatus.IN_TRANSIT, LogisticsStatus.LOST, LogisticsStatus.RETURNED_TO_SENDER]
+)
+_SELLER_MOVE = st.sampled_from(SELLER_MOVES)
+_RETURN_ANSWERS = st.sampled_from(["none", "confirmed", "rejected"])
+_OFFER_ANSWERS = st.sampled_from(["none", "accepted", "rejected"])
+_RULINGS = st.sampled_from(list(Resolution))
+_EARLIER_OUTCOMES = st.sampled_from(list(EarlierRequestOutcome))
+_FRACTIONS = st.floats(0, 1)
 # Generated orders are paid within this many days of a version's first day (or before its end).
 _SPAN_DAYS = 300
 
@@ -124,7 +139,12 @@ def _iso(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class _Parts:
-    """Sub-strategies built once per ``evaluations`` call (building them per draw is slow)."""
+    """Sub-strategies built once per ``evaluations`` call.
+
+    Building a strategy inside the draw costs more than drawing from it (Hypothesis validates
+    and caches every new one), so everything that does not depend on an earlier draw is built
+    here. The draws, and so the cases a seed generates, are the same either way.
+    """
 
     offset: st.SearchStrategy[int]
     money: st.SearchStrategy[Decimal]
@@ -134,6 +154,11 @@ class _Parts:
     ratio: st.SearchStrategy[float | None]
     score: st.SearchStrategy[float]
     starts: st.SearchStrategy[datetime]
+    # The profile's vocabularies, by vocabulary name.
+    terms: dict[str, st.SearchStrategy[str]]
+    return_terms: st.SearchStrategy[list[str]]
+    evidence: st.SearchStrategy[list[str]]
+    goods_conditions: st.SearchStrategy[str | None]
 
 
 def _starts(pack: Packish) -> st.SearchStrategy[datetime]:
@@ -153,7 +178,15 @@ def _starts(pack: Packish) -> st.SearchStrategy[datetime]:
 
 
 def _parts(packs: Sequence[Packish]) -> _Parts:
+    profile = packs[0].profile
+    vocabularies = ("request_kinds", "reasons", "refusal_reasons", "compensation_kinds")
     return _Parts(
+        terms={name: st.sampled_from(profile.terms(name)) for name in vocabularies},
+        return_terms=_rare_subset(profile.terms("return_terms")),
+        evidence=st.lists(
+            st.sampled_from(profile.terms("evidence_kinds")), max_size=4, unique=True
+        ),
+        goods_conditions=st.sampled_from((None, *profile.terms("goods_conditions"))),
         starts=_starts(packs[0]),
         offset=threshold_offsets(*packs),
         money=st.one_of(
@@ -184,16 +217,16 @@ def _evaluation(
     paid = Decimal(str(pick("paid_amount", money))).quantize(Decimal("0.01"))
     requested = (
         paid
-        if draw(st.booleans())
+        if draw(_BOOLEANS)
         else draw(st.decimals(Decimal("0.01"), paid, places=2, allow_nan=False))
     )
-    kind = str(pick("kind", st.sampled_from(profile.terms("request_kinds"))))
-    reason = str(pick("reason", st.sampled_from(profile.terms("reasons"))))
+    kind = str(pick("kind", parts.terms["request_kinds"]))
+    reason = str(pick("reason", parts.terms["reasons"]))
 
-    shipped = bool(pick("shipped", st.booleans()))
-    delivered = shipped and bool(pick("delivered", st.booleans()))
+    shipped = bool(pick("shipped", _BOOLEANS))
+    delivered = shipped and bool(pick("delivered", _BOOLEANS))
     order: dict[str, Any] = {
-        "order_id": f"gen-{draw(st.integers(0, 10**6))}",
+        "order_id": f"gen-{draw(_ORDER_NUMBERS)}",
         "paid_amount": str(paid),
         "paid_at": _iso(paid_at),
         "virtual": draw(_RARELY),
@@ -201,37 +234,27 @@ def _evaluation(
         "fresh": draw(_RARELY),
         "opened_digital": draw(_RARELY),
         "during_promotion": draw(_RARELY),
-        "return_terms": draw(_rare_subset(profile.terms("return_terms"))),
+        "return_terms": draw(parts.return_terms),
     }
     if draw(_RARELY):
-        order["after_sales_days"] = draw(st.sampled_from((7, 15, 30, 365)))
+        order["after_sales_days"] = draw(_AFTER_SALES_DAYS)
     logistics: dict[str, Any] = {"status": LogisticsStatus.NOT_SHIPPED.value}
     latest = paid_at
     if shipped:
         shipped_at = paid_at + timedelta(seconds=draw(offset))
         order["shipped_at"] = _iso(shipped_at)
         latest = shipped_at
-        if draw(st.booleans()):
+        if draw(_BOOLEANS):
             logistics["carrier_pickup_at"] = _iso(shipped_at + timedelta(seconds=draw(offset)))
         logistics["shared_with_other_orders"] = draw(_RARELY)
         if delivered:
             logistics["contents_short"] = draw(_RARELY)
-            delivered_at = shipped_at + timedelta(seconds=draw(st.integers(3600, 6 * 86400)))
+            delivered_at = shipped_at + timedelta(seconds=draw(_DELIVERY_SECONDS))
             order["delivered_at"] = _iso(delivered_at)
             latest = delivered_at
-            logistics["status"] = draw(
-                st.sampled_from([LogisticsStatus.DELIVERED, LogisticsStatus.SIGNED])
-            ).value
+            logistics["status"] = draw(_DELIVERED).value
         else:
-            logistics["status"] = draw(
-                st.sampled_from(
-                    [
-                        LogisticsStatus.IN_TRANSIT,
-                        LogisticsStatus.LOST,
-                        LogisticsStatus.RETURNED_TO_SENDER,
-                    ]
-                )
-            ).value
+            logistics["status"] = draw(_NOT_DELIVERED).value
     requested_at = latest + timedelta(seconds=draw(offset))
 
     timeline: list[dict[str, Any]] = []
@@ -253,8 +276,7 @@ def _evaluation(
         if others and EventKind.BUYER_CHANGED_REQUEST.value in profile.events:
             current_kind = draw(st.sampled_from(others))
             add("buyer", EventKind.BUYER_CHANGED_REQUEST, request_kind=current_kind)
-    conditions = (None, *profile.terms("goods_conditions"))
-    move = pick("seller_move", st.sampled_from(SELLER_MOVES))
+    move = pick("seller_move", _SELLER_MOVE)
     disagreement = False
     if move == "none" and draw(_RARELY):
         add("platform", EventKind.PLATFORM_INSTANT_REFUND)
@@ -262,10 +284,10 @@ def _evaluation(
         add("seller", EventKind.SELLER_CANCELLED_ORDER)
     if move == "agreed":
         add("seller", EventKind.SELLER_AGREED)
-        if current_kind != RequestKind.REFUND_ONLY and draw(st.booleans()):
+        if current_kind != RequestKind.REFUND_ONLY and draw(_BOOLEANS):
             add("buyer", EventKind.BUYER_SHIPPED_RETURN)
-            answer = draw(st.sampled_from(["none", "confirmed", "rejected"]))
-            condition = _given(goods_condition=draw(st.sampled_from(conditions)))
+            answer = draw(_RETURN_ANSWERS)
+            condition = _given(goods_condition=draw(parts.goods_conditions))
             if answer == "confirmed":
                 add("seller", EventKind.SELLER_CONFIRMED_RETURN, **condition)
             elif answer == "rejected":
@@ -277,13 +299,13 @@ def _evaluation(
         add(
             "seller",
             EventKind.SELLER_REFUSED,
-            refusal_reason=draw(st.sampled_from(profile.terms("refusal_reasons"))),
+            refusal_reason=draw(parts.terms["refusal_reasons"]),
         )
         disagreement = True
     elif move == "partial_offer":
         offer = draw(st.decimals(Decimal("0.01"), requested, places=2, allow_nan=False))
         add("seller", EventKind.SELLER_OFFERED_PARTIAL_REFUND, amount=str(offer))
-        answer = draw(st.sampled_from(["none", "accepted", "rejected"]))
+        answer = draw(_OFFER_ANSWERS)
         if answer == "accepted":
             add("buyer", EventKind.BUYER_ACCEPTED_OFFER)
         elif answer == "rejected":
@@ -291,7 +313,7 @@ def _evaluation(
             disagreement = True
     escalate = fixed.get("escalated")
     if escalate is None:
-        escalate = disagreement and draw(st.booleans())
+        escalate = disagreement and draw(_BOOLEANS)
     # The platform steps in on its own on a request nobody settled (never after an agreement).
     unsettled = disagreement or move in ("none", "refused")
     intervened = not escalate and unsettled and fixed.get("escalated") is None and draw(_RARELY)
@@ -300,19 +322,18 @@ def _evaluation(
             add("platform", EventKind.PLATFORM_INTERVENED)
         else:
             add("buyer", EventKind.BUYER_ESCALATED)
-        if draw(st.booleans()):
-            ruling = draw(st.sampled_from(list(Resolution)))
+        if draw(_BOOLEANS):
+            ruling = draw(_RULINGS)
             add("platform", EventKind.PLATFORM_RULED, ruling=ruling.value)
-            if draw(st.booleans()):
+            if draw(_BOOLEANS):
                 add("seller", EventKind.SELLER_APPEALED)
     if draw(_RARELY):
         add("buyer", EventKind.BUYER_CANCELLED)
 
-    evidence_kinds = profile.terms("evidence_kinds")
     evidence = [
         {"party": party, "kind": item}
         for party in profile.evidence_parties
-        for item in draw(st.lists(st.sampled_from(evidence_kinds), max_size=4, unique=True))
+        for item in draw(parts.evidence)
     ]
     request: dict[str, Any] = {
         "kind": kind,
@@ -322,21 +343,21 @@ def _evaluation(
     }
     if draw(_RARELY):
         request["compensation"] = {
-            "kind": draw(st.sampled_from(profile.terms("compensation_kinds"))),
+            "kind": draw(parts.terms["compensation_kinds"]),
             "amount": str(draw(st.decimals(Decimal("0.01"), paid, places=2, allow_nan=False))),
         }
     if draw(_RARELY):  # the buyer re-applies after an earlier request ended
-        earlier_at = paid_at + (requested_at - paid_at) * draw(st.floats(0, 1))
+        earlier_at = paid_at + (requested_at - paid_at) * draw(_FRACTIONS)
         request["earlier_requests"] = [
             {
-                "kind": draw(st.sampled_from(profile.terms("request_kinds"))),
-                "reason": draw(st.sampled_from(profile.terms("reasons"))),
+                "kind": draw(parts.terms["request_kinds"]),
+                "reason": draw(parts.terms["reasons"]),
                 "requested_at": _iso(earlier_at),
-                "outcome": draw(st.sampled_from(list(EarlierRequestOutcome))).value,
+                "outcome": draw(_EARLIER_OUTCOMES).value,
             }
         ]
     data: dict[str, Any] = {
-        "case_id": f"generated-{draw(st.integers(0, 10**9))}",
+        "case_id": f"generated-{draw(_CASE_NUMBERS)}",
         "platform": pack.platform,
         "order": order,
         "request": request,
@@ -363,7 +384,7 @@ def _evaluation(
         # with no claim before it): not a case of this platform.
         reject()
     as_of = moment + timedelta(seconds=draw(offset))
-    if draw(st.booleans()):
+    if draw(_BOOLEANS):
         as_of = as_of.astimezone(UTC)  # the same instant in another zone
     return case, as_of
 
