@@ -181,6 +181,23 @@ def test_a_records_file_that_cannot_be_written_is_a_usage_error(
     assert one_line_error(err) == f"refundrules: {records}: No such file or directory"
 
 
+
+def test_a_plain_library_error_is_a_usage_error_on_stderr(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not a case, pack or evaluation error (3, 4, 5): docs/cli.md's table gives such errors
+    # (packs that cannot be used together) exit 2, whichever verb raises them.
+    from refundrules import _cli
+    from refundrules.exceptions import RefundRulesError
+
+    def refuse(args: argparse.Namespace) -> int:
+        raise RefundRulesError("these packs cannot be used together")
+
+    monkeypatch.setattr(_cli, "_command_packs", refuse)
+    code, out, err = run(capsys, "packs")
+    assert code == EXIT_USAGE and out == ""
+    assert one_line_error(err) == "refundrules: these packs cannot be used together"
+
 def test_serving_two_packs_with_one_id_is_a_usage_error(pack_copy: Path) -> None:
     import subprocess
     import sys
