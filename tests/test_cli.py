@@ -76,7 +76,7 @@ def test_validate_and_packs_describe_the_bundled_pack(capsys: pytest.CaptureFixt
     assert code == 0 and "pinduoduo" in out
 
 
-@pytest.mark.parametrize("kind", ["case", "rules", "pack", "parameters", "tests"])
+@pytest.mark.parametrize("kind", ["case", "rules", "pack", "part", "parameters", "tests"])
 def test_schema_prints_json_schema(capsys: pytest.CaptureFixture[str], kind: str) -> None:
     code, out, _ = run(capsys, "schema", kind)
     assert code == 0 and json.loads(out)["title"].startswith("refundrules")
