@@ -76,6 +76,18 @@ def test_validate_and_packs_describe_the_bundled_pack(capsys: pytest.CaptureFixt
     assert code == 0 and "pinduoduo" in out
 
 
+
+def test_packs_names_the_shared_parts_a_pack_includes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "packs")
+    assert code == 0
+    blocks = {block.split(" ", 1)[0]: block for block in out.split("\n  from: bundled\n")}
+    assert blocks["taobao"].endswith("\n  includes: china_law")
+    assert "includes:" not in blocks["pinduoduo"]
+    code, out, _ = run(capsys, "packs", "--format", "json")
+    listed = {entry["name"]: entry for entry in json.loads(out)}
+    assert code == 0 and listed["taobao"]["includes"] == ["china_law"]
+    assert "includes" not in listed["pinduoduo"]
+
 @pytest.mark.parametrize("kind", ["case", "rules", "pack", "part", "parameters", "tests"])
 def test_schema_prints_json_schema(capsys: pytest.CaptureFixture[str], kind: str) -> None:
     code, out, _ = run(capsys, "schema", kind)
