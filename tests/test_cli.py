@@ -76,7 +76,19 @@ def test_validate_and_packs_describe_the_bundled_pack(capsys: pytest.CaptureFixt
     assert code == 0 and "pinduoduo" in out
 
 
-@pytest.mark.parametrize("kind", ["case", "rules", "pack", "parameters", "tests"])
+
+def test_packs_names_the_shared_parts_a_pack_includes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "packs")
+    assert code == 0
+    blocks = {block.split(" ", 1)[0]: block for block in out.split("\n  from: bundled\n")}
+    assert blocks["taobao"].endswith("\n  includes: china_law")
+    assert "includes:" not in blocks["pinduoduo"]
+    code, out, _ = run(capsys, "packs", "--format", "json")
+    listed = {entry["name"]: entry for entry in json.loads(out)}
+    assert code == 0 and listed["taobao"]["includes"] == ["china_law"]
+    assert "includes" not in listed["pinduoduo"]
+
+@pytest.mark.parametrize("kind", ["case", "rules", "pack", "part", "parameters", "tests"])
 def test_schema_prints_json_schema(capsys: pytest.CaptureFixture[str], kind: str) -> None:
     code, out, _ = run(capsys, "schema", kind)
     assert code == 0 and json.loads(out)["title"].startswith("refundrules")
@@ -180,6 +192,23 @@ def test_a_records_file_that_cannot_be_written_is_a_usage_error(
     assert code == EXIT_USAGE
     assert one_line_error(err) == f"refundrules: {records}: No such file or directory"
 
+
+
+def test_a_plain_library_error_is_a_usage_error_on_stderr(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not a case, pack or evaluation error (3, 4, 5): docs/cli.md's table gives such errors
+    # (packs that cannot be used together) exit 2, whichever verb raises them.
+    from refundrules import _cli
+    from refundrules.exceptions import RefundRulesError
+
+    def refuse(args: argparse.Namespace) -> int:
+        raise RefundRulesError("these packs cannot be used together")
+
+    monkeypatch.setattr(_cli, "_command_packs", refuse)
+    code, out, err = run(capsys, "packs")
+    assert code == EXIT_USAGE and out == ""
+    assert one_line_error(err) == "refundrules: these packs cannot be used together"
 
 def test_serving_two_packs_with_one_id_is_a_usage_error(pack_copy: Path) -> None:
     import subprocess

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,10 @@ import pytest
 import refundrules
 from refundrules import RulePackError
 from refundrules._loader import bundled_pack_names, read_pack
+
+from .conftest import ROOT
+
+FICTIONAL = ROOT / "tests" / "packs" / "fictional_marketplace"
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -156,6 +161,33 @@ def test_content_hash_changes_with_a_rule_file_only(pack_copy: Path) -> None:
     assert read_pack(pack_copy).versions[-1].content_hash != original
     assert re.fullmatch(r"[0-9a-f]{64}", original)
 
+
+
+def test_content_hash_covers_the_seller_actions(pack_copy: Path) -> None:
+    before = [version.content_hash for version in read_pack(pack_copy).versions]
+    edit(pack_copy / "seller_actions.yaml", "Agree to the request now", "Agree to it now")
+    after = [version.content_hash for version in read_pack(pack_copy).versions]
+    assert all(one != other for one, other in zip(before, after, strict=True))
+
+
+# The fictional pack's hash without seller actions, as it was before they were hashed: a family
+# that declares none, with no file or an empty one, keeps the hash it always had.
+MAPLE_HASH_WITHOUT_ACTIONS = "65ddf0bf0e8d54f4d05fe3265da5cc86a0a7cb0976d0f280ed8a4ff6f1927d3e"
+
+
+@pytest.mark.parametrize("actions", [None, "# none yet\n"])
+def test_a_pack_without_seller_actions_keeps_its_content_hash(
+    tmp_path: Path, actions: str | None
+) -> None:
+    copy = tmp_path / "maple"
+    shutil.copytree(FICTIONAL, copy)
+    with_actions = read_pack(copy).versions[-1].content_hash
+    if actions is None:
+        (copy / "seller_actions.yaml").unlink()
+    else:
+        (copy / "seller_actions.yaml").write_text(actions, encoding="utf-8")
+    assert read_pack(copy).versions[-1].content_hash == MAPLE_HASH_WITHOUT_ACTIONS
+    assert with_actions != MAPLE_HASH_WITHOUT_ACTIONS
 
 def test_failed_load_leaves_no_pack_behind(pack_copy: Path) -> None:
     edit(pack_copy / "rules" / "10_closed.yaml", "buyer_cancelled, eq", "buyer_cancelld, eq")

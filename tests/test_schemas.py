@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from pydantic import ValidationError
 
+from refundrules._pack_model import PartManifest
 from refundrules._schema import SCHEMA_KINDS, json_schema, schema_id
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +26,9 @@ SCHEMAS = ROOT / "schemas"
 PACKS = (  # every bundled pack, and the fictional one
     *sorted(folder for folder in (ROOT / "rules").iterdir() if (folder / "pack.yaml").is_file()),
     ROOT / "tests" / "packs" / "fictional_marketplace",
+)
+PARTS = sorted(  # every bundled shared part
+    folder for folder in (ROOT / "rules" / "_shared").iterdir() if (folder / "part.yaml").is_file()
 )
 
 
@@ -77,6 +82,11 @@ def shipped_files() -> list[tuple[str, Path]]:
         found += [("tests", path) for path in sorted((pack / "tests").glob("*.yaml"))]
         if (pack / "properties.yaml").exists():
             found.append(("properties", pack / "properties.yaml"))
+    for part in PARTS:
+        found.append(("part", part / "part.yaml"))
+        if (part / "parameters.yaml").exists():
+            found.append(("parameters", part / "parameters.yaml"))
+        found += [("rules", path) for path in sorted((part / "rules").glob("*.yaml"))]
     outcome_files = [*ROOT.glob("rules/*/outcomes/*.yaml"), *ROOT.glob("outcomes/*/*.yaml")]
     found += [("outcomes", path) for path in sorted(outcome_files)]
     return found
@@ -136,6 +146,27 @@ def test_the_schema_refuses_what_the_loader_refuses() -> None:
     assert not rules.is_valid({"rules": [{**rule, "when": two_operators}]})
     badly_named_fact = {"fact": "Seller Silence", "eq": True}
     assert not rules.is_valid({"rules": [{**rule, "when": badly_named_fact}]})
+
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"platform": "taobao"},  # a part has no platform (nor profile)
+        {"id": "China Law"},
+        {"sources": {}},
+        {"versions": [{"version": "March 2014", "effective_from": "2014-03-15", "title": "T"}]},
+    ],
+    ids=["unknown key", "id not an identifier", "no sources", "version not YEAR.MONTH"],
+)
+def test_the_part_schema_refuses_a_broken_part_as_the_loader_does(broken: dict[str, Any]) -> None:
+    part = load(PARTS[0] / "part.yaml")
+    validator = Draft202012Validator(json_schema("part"))
+    assert validator.is_valid(part)
+    PartManifest.model_validate(part)  # and the loader reads it
+    assert not validator.is_valid({**part, **broken})
+    with pytest.raises(ValidationError):
+        PartManifest.model_validate({**part, **broken})
 
 
 if __name__ == "__main__":

@@ -48,6 +48,20 @@ def test_a_changed_pack_is_reloaded_and_predicts_the_new_way(pack_copy: Path) ->
     assert before.resolution.rule_id != after.resolution.rule_id
 
 
+
+def test_an_edit_to_the_seller_actions_alone_is_reloaded_as_a_change(pack_copy: Path) -> None:
+    actions = pack_copy / "seller_actions.yaml"
+    with refundrules.Engine([pack_copy], watch=True, watch_interval=0.05) as engine:
+        before = engine.info("pinduoduo").versions
+        text = actions.read_text(encoding="utf-8")
+        actions.write_text(text.replace("Agree to the request now", "Agree to it now"), "utf-8")
+        wait_for(lambda: engine.info("pinduoduo").generation == 2)
+        result = engine.last_reload("pinduoduo")
+        assert isinstance(result, refundrules.ReloadResult) and result.changed
+        after = engine.info("pinduoduo").versions
+    pairs = zip(before, after, strict=True)
+    assert all(one.content_hash != other.content_hash for one, other in pairs)
+
 def test_a_broken_change_keeps_the_old_pack_and_is_reported(
     pack_copy: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

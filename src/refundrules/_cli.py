@@ -177,12 +177,18 @@ def _command_packs(args: argparse.Namespace) -> int:
             entry["platform"] = pack.platform
             if pack.profile.also_serves:
                 entry["also_serves"] = list(pack.profile.also_serves)
+            parts = [include.part for include in pack.manifest.includes]
+            if parts:
+                entry["includes"] = parts
             entry["versions"] = [version.ref.model_dump(mode="json") for version in pack.versions]
             note = profile_problems().get(name)
             if note is not None:
                 entry["note"] = note
             if args.format == "text":
-                safe_print(f"{_describe(pack)}\n  from: {installed.source}")
+                safe_print(_describe(pack))
+                if parts:
+                    safe_print(f"  includes: {', '.join(parts)}")
+                safe_print(f"  from: {installed.source}")
                 if note is not None:
                     safe_print(f"  note: {note}")
             pack.close()

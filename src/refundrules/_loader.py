@@ -357,12 +357,16 @@ def read_pack(name_or_path: str | Path) -> PackDefinition:
     }
     if included.fingerprint:  # a family without parts keeps the hash it always had
         base["parts"] = included.fingerprint
+    # What-if offers these actions, so editing them changes the hash (caches and reloads see it);
+    # a family that declares none (no file, or an empty one) keeps the hash it always had.
+    actions = read_seller_actions(root, profile, parameters)
+    if actions != SellerActionsFile():
+        base["seller_actions"] = actions.model_dump(mode="json", by_alias=True)
     shared = _SharedWork(base=_canonical(base))
     versions = tuple(
         _read_version(version, end, manifest, profile, parameters, specs, root, shared)
         for version, end in zip(manifest.versions, ends, strict=True)
     )
-    actions = read_seller_actions(root, profile, parameters)
     return PackDefinition(
         root=root, manifest=manifest, profile=profile, versions=versions, seller_actions=actions
     )
@@ -458,7 +462,7 @@ def _read_version(
             path=str(root / "rules"),
         )
     # The hash covers what this version is, as parsed (the same single read the rules came from):
-    # the family and profile, the version entry, its parameter values and its rules.
+    # the family, profile and seller actions, the version entry, its parameter values and its rules.
     digest = hashlib.sha256(shared.base)
     digest.update(_canonical(version.model_dump(mode="json")))
     digest.update(

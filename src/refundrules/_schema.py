@@ -17,13 +17,29 @@ from typing import Any
 from refundrules._case import Case
 from refundrules._conditions import OPERATORS
 from refundrules._outcomes import OutcomesFile
-from refundrules._pack_model import PackManifest, PropertiesFile, RulesFile, TestsFile
+from refundrules._pack_model import (
+    PackManifest,
+    PartManifest,
+    PropertiesFile,
+    RulesFile,
+    TestsFile,
+)
 from refundrules._profile import PlatformProfile
 from refundrules._registry import installed_profiles
 
 __all__ = ["SCHEMA_KINDS", "json_schema", "schema_id"]
 
-SCHEMA_KINDS = ("case", "rules", "pack", "profile", "parameters", "tests", "properties", "outcomes")
+SCHEMA_KINDS = (
+    "case",
+    "rules",
+    "pack",
+    "part",
+    "profile",
+    "parameters",
+    "tests",
+    "properties",
+    "outcomes",
+)
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ID_BASE = "https://raw.githubusercontent.com/refundrules/refundrules/main/schemas/"
 
@@ -165,6 +181,10 @@ def _built(kind: str) -> dict[str, Any]:
     if kind == "pack":
         schema = PackManifest.model_json_schema()
         schema["title"] = "refundrules pack manifest (pack.yaml)"
+        return schema
+    if kind == "part":
+        schema = PartManifest.model_json_schema()
+        schema["title"] = "refundrules shared part manifest (rules/_shared/NAME/part.yaml)"
         return schema
     if kind == "profile":
         schema = PlatformProfile.model_json_schema()
