@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import time
 from datetime import date
 from pathlib import Path
@@ -66,10 +67,18 @@ def test_libyaml_is_used_when_pyyaml_has_it() -> None:
 @pytest.mark.usefixtures("loader")
 @pytest.mark.parametrize("file", RULE_FILES, ids=lambda file: str(file.relative_to(ROOT)))
 def test_rule_files_give_the_data_and_lines_of_the_pure_python_loader(file: Path) -> None:
-    text = file.read_text(encoding="utf-8")
     doc = load_yaml_file(file)
-    assert doc.data == yaml.safe_load(text)
-    assert doc.lines == reference_lines(text)
+    data, lines = pure_python_reading(file)
+    assert doc.data == data
+    assert doc.lines == lines
+
+
+@functools.cache
+def pure_python_reading(file: Path) -> tuple[Any, dict[KeyPath, int]]:
+    """``file``'s data and key lines as the pure-Python loader reads them (once per file: each
+    loader's test compares with the same reading)."""
+    text = file.read_text(encoding="utf-8")
+    return yaml.load(text, Loader=yaml.SafeLoader), reference_lines(text)
 
 
 @pytest.mark.usefixtures("loader")
