@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 EXAMPLE ?= examples/06_platform_reviewing_low_value.yaml
 AS_OF ?= 2025-04-17T15:00:00+08:00
 
-.PHONY: FORCE example test test-fast lint typecheck check wheel-check bench clean
+.PHONY: FORCE example test test-fast coverage lint typecheck check wheel-check bench clean
 
 # durable-rules 2.0.28 calls PyEval_CallObject, which Python 3.13 removed; PyObject_CallObject
 # has the same signature, so a define makes it build and import there (a no-op on 3.11/3.12).
@@ -49,9 +49,20 @@ example: $(RUNTIME)  ## predict the bundled example case (runtime dependencies o
 	$(BIN)/refundrules predict $(EXAMPLE) --as-of $(AS_OF) --lang en
 
 # Hypothesis runs few examples by default and the thorough profile under CI (CI=true, as .ci/run
-# is started) or HYPOTHESIS_PROFILE=ci; pytest-xdist spreads the suite over the machine's cores.
+# is started) or HYPOTHESIS_PROFILE=ci; pytest-xdist spreads the suite over the machine's cores,
+# each worker taking tests from the others' queues once its own is done (worksteal).
 HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
 WORKERS ?= auto
+SUITE_ENV = PYTHONDONTWRITEBYTECODE= HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE)
+PYTEST_ARGS = -n $(WORKERS) --dist worksteal
+
+# Coverage where it is cheap: from Python 3.12 coverage.py measures lines through sys.monitoring
+# (COVERAGE_CORE=sysmon), which stops reporting a line once it is seen, so `make test` costs
+# about what the suite costs. Python 3.11 has only the C tracer, which slows this suite by about
+# 65 % on two cores, so there `make test` runs the suite without it (CI runs 3.12 and 3.13 too)
+# unless COVERAGE=yes. `make coverage` measures branches as well, with the C tracer, on any Python.
+COVERAGE ?= $(if $(filter 11,$(word 3,$(PYTHON_ID))),no,yes)
+COVERAGE_CORE_FOR = $(if $(filter 11,$(word 3,$(PYTHON_ID))),,COVERAGE_CORE=sysmon)
 
 # Coverage over the xdist workers: `coverage run` measures pytest's own process and, with
 # `patch = ["subprocess"]` (pyproject.toml), every Python process started below it from its
@@ -60,16 +71,27 @@ WORKERS ?= auto
 # PYTHONDONTWRITEBYTECODE is cleared for the run: pytest keeps the modules it rewrites for its
 # assertions (the tests, and the packages of every pytest plugin: hypothesis, schemathesis ...)
 # only as bytecode files; without them each pytest process rewrites ~500 modules again (~4 s).
-test: $(STAMP)  ## the test suite (unit, pack tests, hazard regressions, properties)
+define measured
 	$(BIN)/python -m coverage erase
-	PYTHONDONTWRITEBYTECODE= HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) \
-		$(BIN)/python -m coverage run -m pytest -n $(WORKERS)
+	$(strip $(1) $(SUITE_ENV) $(BIN)/python -m coverage run $(2) -m pytest $(PYTEST_ARGS))
 	$(BIN)/python -m coverage combine --quiet
 	$(BIN)/python -m coverage report --skip-covered
+endef
+
+ifeq ($(COVERAGE),yes)
+test: $(STAMP)  ## the test suite (unit, pack tests, hazard regressions, properties), line coverage
+	$(call measured,$(COVERAGE_CORE_FOR),)
+else
+test: $(STAMP)  ## the test suite; Python 3.11 without coverage (see above)
+	@echo "make test: Python 3.11 runs the suite without coverage (COVERAGE=yes measures it here too)"
+	$(SUITE_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS) -q
+endif
 
 test-fast: $(STAMP)  ## the suite on every core (pytest-xdist), no coverage
-	PYTHONDONTWRITEBYTECODE= HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) \
-		$(BIN)/python -m pytest -q -n $(WORKERS)
+	$(SUITE_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS) -q
+
+coverage: $(STAMP)  ## the suite under branch coverage (C tracer): thorough, slower
+	$(call measured,,--branch)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
