@@ -150,14 +150,14 @@ def test_request_before_the_first_version_is_a_case_error(
 ) -> None:
     first = pack.versions[0].effective_from
     early = make_case(
-        order__paid_at="2019-06-01T10:00:00+08:00",
-        order__shipped_at="2019-06-01T18:00:00+08:00",
-        order__delivered_at="2019-06-03T09:00:00+08:00",
+        order__paid_at="2014-06-01T10:00:00+08:00",
+        order__shipped_at="2014-06-01T18:00:00+08:00",
+        order__delivered_at="2014-06-03T09:00:00+08:00",
         logistics={"status": "signed"},
-        request__requested_at="2019-06-03T10:00:00+08:00",
+        request__requested_at="2014-06-03T10:00:00+08:00",
     )
     with pytest.raises(CaseError) as info:
-        pack.predict(early, at("2019-06-03T12:00:00+08:00"))
+        pack.predict(early, at("2014-06-03T12:00:00+08:00"))
     assert info.value.field == "request.requested_at"
     assert f"in force from {first}" in str(info.value)
     assert pack.predict(make_case(), REQUEST).warnings == ()
